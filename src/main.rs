@@ -1,1 +1,67 @@
-fn main() {}
+//! The `faultline` binary: parses the command line and wires the crates together.
+//!
+//! Exit codes: 0 ok, 1 runtime error, 2 usage or config error.
+
+mod bench;
+mod cli;
+mod config;
+mod import;
+mod output;
+mod query;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+use cli::{BenchCommand, Cli, Command};
+use config::{Config, ConfigError};
+
+/// A mistake in how faultline was called; exits with code 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.log.as_deref());
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            let usage = err.downcast_ref::<ConfigError>().is_some()
+                || err.downcast_ref::<UsageError>().is_some();
+            eprintln!("error: {err:#}");
+            ExitCode::from(if usage { 2 } else { 1 })
+        }
+    }
+}
+
+fn init_logging(filter: Option<&str>) {
+    let filter = filter
+        .map(EnvFilter::new)
+        .or_else(|| EnvFilter::try_from_default_env().ok())
+        .unwrap_or_else(|| EnvFilter::new("warn,faultline=info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_target(false)
+        .init();
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = Config::load(cli.config.as_deref())?;
+    let data_dir = config.data_dir(cli.data_dir.as_deref());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    match cli.command {
+        Command::Import(args) => import::run(&config, data_dir, &args, &runtime),
+        Command::Sql(args) => query::sql(&config, data_dir, &args, &runtime),
+        Command::Search(args) => query::search(&config, data_dir, &args),
+        Command::Stats(args) => query::stats(&config, data_dir, &args, &runtime),
+        Command::Bench(BenchCommand::Ingest(args)) => {
+            bench::ingest::run(&config, cli.data_dir.as_deref(), &args, &runtime)
+        }
+    }
+}

@@ -129,7 +129,10 @@ struct Builders {
 }
 
 impl Builders {
-    fn with_capacity(rows: usize) -> Self {
+    fn for_events(events: &[Event]) -> Self {
+        let rows = events.len();
+        let id_bytes = events.iter().map(|e| e.id.len()).sum();
+        let message_bytes = events.iter().map(|e| e.message.len()).sum();
         let frame = StructBuilder::from_fields(frame_fields(), 0);
         let map_names = MapFieldNames {
             entry: "entries".into(),
@@ -137,7 +140,7 @@ impl Builders {
             value: "values".into(),
         };
         Builders {
-            id: StringBuilder::with_capacity(rows, rows * 24),
+            id: StringBuilder::with_capacity(rows, id_bytes),
             ts: TimestampMicrosecondBuilder::with_capacity(rows).with_timezone(UTC),
             received_at: TimestampMicrosecondBuilder::with_capacity(rows).with_timezone(UTC),
             source: StringDictionaryBuilder::new(),
@@ -148,7 +151,7 @@ impl Builders {
             env: StringDictionaryBuilder::new(),
             release: StringDictionaryBuilder::new(),
             level: StringDictionaryBuilder::new(),
-            message: StringBuilder::with_capacity(rows, rows * 96),
+            message: StringBuilder::with_capacity(rows, message_bytes),
             error_type: StringDictionaryBuilder::new(),
             stack: ListBuilder::new(frame).with_field(Arc::new(Field::new(
                 "item",
@@ -277,7 +280,7 @@ impl Builders {
 
 /// Converts events to one `RecordBatch` with [`event_schema`].
 pub fn events_to_batch(events: &[Event]) -> Result<RecordBatch, ArrowError> {
-    let mut builders = Builders::with_capacity(events.len());
+    let mut builders = Builders::for_events(events);
     for event in events {
         builders.push(event);
     }

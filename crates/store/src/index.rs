@@ -29,8 +29,14 @@ use tantivy::{
 use crate::error::{QueryError, Result, StoreError};
 use crate::fsio;
 
-pub const COMMIT_INTERVAL: Duration = Duration::from_millis(500);
+pub const COMMIT_INTERVAL: Duration = Duration::from_millis(750);
 const LAYOUT_VERSION: u32 = 1;
+/// Tantivy indexing threads; each builds its own segments.
+const INDEX_THREADS: usize = 2;
+/// Tantivy refuses less memory than this per indexing thread.
+const MIN_MEMORY_PER_THREAD: usize = 15_000_000;
+/// Batches waiting for the indexer; a full queue slows appends instead of growing memory.
+const INDEX_QUEUE_BATCHES: usize = 8;
 
 /// The fields of the index.
 #[derive(Clone, Copy)]
@@ -154,12 +160,14 @@ impl SearchIndex {
                 (Index::create_in_dir(dir, schema)?, 0, true)
             }
         };
-        let writer: IndexWriter = index.writer_with_num_threads(1, writer_memory)?;
+        let threads = (writer_memory / MIN_MEMORY_PER_THREAD).clamp(1, INDEX_THREADS);
+        let memory = writer_memory.max(threads * MIN_MEMORY_PER_THREAD);
+        let writer: IndexWriter = index.writer_with_num_threads(threads, memory)?;
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
-        let (commands, receiver) = bounded(64);
+        let (commands, receiver) = bounded(INDEX_QUEUE_BATCHES);
         let worker_reader = Clone::clone(&reader);
         let worker = std::thread::Builder::new()
             .name("faultline-indexer".into())
@@ -413,15 +421,13 @@ impl IndexWorker {
     }
 
     fn add(&mut self, seq: u64, batch: &RecordBatch) {
-        match documents(self.fields, batch) {
-            Ok(docs) => {
-                for doc in docs {
-                    if let Err(err) = self.writer.add_document(doc) {
-                        tracing::error!(%err, "could not index an event");
-                    }
-                }
-            }
-            Err(err) => tracing::error!(%err, "could not read a batch for indexing"),
+        let added = documents(self.fields, batch).and_then(|docs| {
+            docs.into_iter()
+                .try_for_each(|doc| self.writer.add_document(doc).map(|_| ()))
+                .map_err(StoreError::from)
+        });
+        if let Err(err) = added {
+            tracing::error!(%err, "could not index a batch; it is indexed again from the WAL or Parquet on the next open");
         }
         self.pending_seq = self.pending_seq.max(seq);
         self.dirty_since.get_or_insert_with(Instant::now);

@@ -31,7 +31,7 @@ use std::time::Duration;
 use crossbeam_channel::Sender;
 use datafusion::execution::context::SessionContext;
 use faultline_model::arrow::events_to_batch;
-use faultline_model::{Event, MICROS_PER_SECOND, Timestamp, normalize};
+use faultline_model::{Event, Timestamp, normalize};
 use parking_lot::{Mutex, RwLock};
 use serde::Serialize;
 use tokio::sync::oneshot;
@@ -79,7 +79,7 @@ impl StoreConfig {
         StoreConfig {
             data_dir: data_dir.into(),
             wal_segment_bytes: 64 * 1024 * 1024,
-            flush_rows: 500_000,
+            flush_rows: 250_000,
             flush_bytes: 256 * 1024 * 1024,
             flush_age: Duration::from_secs(300),
             retention_age: Some(Duration::from_secs(30 * 24 * 3600)),
@@ -87,7 +87,7 @@ impl StoreConfig {
             dedup_window: Duration::from_secs(7 * 24 * 3600),
             compact_min_files: 8,
             sql: SqlLimits::default(),
-            index_memory_bytes: 96 * 1024 * 1024,
+            index_memory_bytes: 128 * 1024 * 1024,
             background: true,
         }
     }
@@ -143,11 +143,8 @@ impl Store {
         let lock = state::lock_data_dir(&data_dir)?;
         let durable = state::DurableState::load(&data_dir)?;
         let partitions = Partitions::open(&data_dir, durable.flushed_seq)?;
-        let window_start = Timestamp::now()
-            .plus_micros(-(config.dedup_window.as_secs() as i64) * MICROS_PER_SECOND)
-            .as_micros();
         let mut dedup = Dedup::default();
-        dedup.insert_all(partitions.load_ids(window_start)?);
+        dedup.insert_all(partitions.load_ids(config.dedup_window)?);
         let (wal, recovery) = wal::Wal::open(&data_dir.join("wal"), config.wal_segment_bytes)?;
         let replayed = maintenance::replay(recovery, durable.flushed_seq, &mut dedup)?;
         let opened = SearchIndex::open(&data_dir.join("index"), config.index_memory_bytes)?;
@@ -200,33 +197,18 @@ impl Store {
     /// Validates and stores events. Returns once they are durable (WAL fsync). Invalid events
     /// are reported by index and skipped; already stored ids are counted as duplicates.
     pub async fn append(&self, events: Vec<Event>) -> Result<AppendReport> {
-        let (reply, answer) = self.send_append(events)?;
-        let Some(answer) = answer else {
-            return Ok(reply);
-        };
-        merge_reports(reply, answer.await.map_err(|_| StoreError::Closed)??)
+        self.submit(events)?.wait().await
     }
 
     /// [`Store::append`] for callers outside an async runtime.
     pub fn append_blocking(&self, events: Vec<Event>) -> Result<AppendReport> {
-        let (reply, answer) = self.send_append(events)?;
-        let Some(answer) = answer else {
-            return Ok(reply);
-        };
-        merge_reports(
-            reply,
-            answer.blocking_recv().map_err(|_| StoreError::Closed)??,
-        )
+        self.submit(events)?.wait_blocking()
     }
 
-    #[allow(clippy::type_complexity)]
-    fn send_append(
-        &self,
-        events: Vec<Event>,
-    ) -> Result<(
-        AppendReport,
-        Option<oneshot::Receiver<Result<AppendReport>>>,
-    )> {
+    /// Validates the events and hands them to the writer without waiting, so a caller can
+    /// prepare the next batch while this one is written. Nothing is durable until the
+    /// returned [`PendingAppend`] resolves.
+    pub fn submit(&self, events: Vec<Event>) -> Result<PendingAppend> {
         let now = Timestamp::now();
         let mut report = AppendReport::default();
         let mut valid = Vec::with_capacity(events.len());
@@ -237,7 +219,10 @@ impl Store {
             }
         }
         if valid.is_empty() {
-            return Ok((report, None));
+            return Ok(PendingAppend {
+                report,
+                answer: None,
+            });
         }
         let batch = events_to_batch(&valid)?;
         let (reply, answer) = oneshot::channel();
@@ -245,7 +230,10 @@ impl Store {
             .writer
             .send(WriterMessage::Append { batch, reply })
             .map_err(|_| StoreError::Closed)?;
-        Ok((report, Some(answer)))
+        Ok(PendingAppend {
+            report,
+            answer: Some(answer),
+        })
     }
 
     /// Runs a read-only SQL query over `events` with the configured limits.
@@ -319,8 +307,36 @@ impl Drop for Store {
     }
 }
 
-fn merge_reports(mut validated: AppendReport, written: AppendReport) -> Result<AppendReport> {
+/// An append handed to the writer; resolve it to learn whether it is durable.
+pub struct PendingAppend {
+    report: AppendReport,
+    answer: Option<oneshot::Receiver<Result<AppendReport>>>,
+}
+
+impl PendingAppend {
+    pub async fn wait(self) -> Result<AppendReport> {
+        let Some(answer) = self.answer else {
+            return Ok(self.report);
+        };
+        Ok(merge_reports(
+            self.report,
+            answer.await.map_err(|_| StoreError::Closed)??,
+        ))
+    }
+
+    pub fn wait_blocking(self) -> Result<AppendReport> {
+        let Some(answer) = self.answer else {
+            return Ok(self.report);
+        };
+        Ok(merge_reports(
+            self.report,
+            answer.blocking_recv().map_err(|_| StoreError::Closed)??,
+        ))
+    }
+}
+
+fn merge_reports(mut validated: AppendReport, written: AppendReport) -> AppendReport {
     validated.accepted = written.accepted;
     validated.duplicates = written.duplicates;
-    Ok(validated)
+    validated
 }

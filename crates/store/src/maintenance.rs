@@ -69,10 +69,12 @@ pub fn restore_hot_and_index(
 ) -> Result<()> {
     if rebuild {
         let files: Vec<PartFile> = catalog.read().partitions.all_files().cloned().collect();
-        tracing::info!(
-            files = files.len(),
-            "rebuilding the search index from Parquet"
-        );
+        if !files.is_empty() {
+            tracing::info!(
+                files = files.len(),
+                "rebuilding the search index from Parquet"
+            );
+        }
         for (done, file) in files.iter().enumerate() {
             for batch in partitions::read_part(&file.path)? {
                 index.add(file.max_seq, batch)?;
@@ -218,10 +220,11 @@ pub fn apply_retention(shared: &Shared, now: Timestamp) -> Result<usize> {
     }
     if let Some(cutoff) = dropped_through {
         shared.index.delete_before(cutoff)?;
-        let window_start = now
-            .plus_micros(-(config.dedup_window.as_secs() as i64) * MICROS_PER_SECOND)
-            .as_micros();
-        let ids = shared.catalog.read().partitions.load_ids(window_start)?;
+        let ids = shared
+            .catalog
+            .read()
+            .partitions
+            .load_ids(config.dedup_window)?;
         ask(shared, |reply| WriterMessage::ReplaceDedup(ids, reply))?;
         tracing::info!(dropped, "retention dropped old hour partitions");
     }

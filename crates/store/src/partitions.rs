@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 use arrow::array::{AsArray, RecordBatch};
 use arrow::compute::{SortOptions, concat_batches, sort_to_indices, take_record_batch};
@@ -130,11 +131,21 @@ impl Partitions {
         }
     }
 
-    /// Loads the id hashes of every hour at or after `since` (µs).
-    pub fn load_ids(&self, since: i64) -> Result<IdSet> {
+    /// Loads the id hashes of every file stored within `window` (by when it was written, not
+    /// by the time of its events: re-importing old history must deduplicate too).
+    pub fn load_ids(&self, window: Duration) -> Result<IdSet> {
+        let since = SystemTime::now()
+            .checked_sub(window)
+            .unwrap_or(SystemTime::UNIX_EPOCH);
         let mut ids = IdSet::default();
-        for file in self.files_between(Some(since), None) {
-            dedup::read_sidecar(&file.ids_path(), &mut ids)?;
+        for file in self.all_files() {
+            let sidecar = file.ids_path();
+            let written = fs::metadata(&sidecar)
+                .and_then(|meta| meta.modified())
+                .map_err(|e| StoreError::io("stat", &sidecar, e))?;
+            if written >= since {
+                dedup::read_sidecar(&sidecar, &mut ids)?;
+            }
         }
         Ok(ids)
     }
@@ -240,7 +251,7 @@ fn remove_part(file: &PartFile) -> Result<()> {
 }
 
 fn writer_properties() -> WriterProperties {
-    let zstd = ZstdLevel::try_new(6).unwrap_or_default();
+    let zstd = ZstdLevel::try_new(3).unwrap_or_default();
     WriterProperties::builder()
         .set_compression(Compression::ZSTD(zstd))
         .set_statistics_enabled(EnabledStatistics::Page)
@@ -264,10 +275,13 @@ pub fn write_part(
     let path = part_path(root, hour, seq_range.0, seq_range.1);
     let dir = path.parent().unwrap_or(root).to_path_buf();
     fsio::create_dir_all(&dir)?;
-    let merged = concat_batches(&event_schema(), batches)?;
-    let sorted = sort_by_ts(&merged)?;
+    let sorted = if is_sorted_run(batches) {
+        batches.to_vec()
+    } else {
+        vec![sort_by_ts(&concat_batches(&event_schema(), batches)?)?]
+    };
     write_parquet_file(&path, &sorted)?;
-    let ids: Vec<u64> = id_hashes(&sorted);
+    let ids: Vec<u64> = sorted.iter().flat_map(id_hashes).collect();
     dedup::write_sidecar(&path.with_extension("ids"), &ids)?;
     let bytes = fs::metadata(&path)
         .map_err(|e| StoreError::io("stat", &path, e))?
@@ -290,6 +304,24 @@ pub fn id_hashes(batch: &RecordBatch) -> Vec<u64> {
         .collect()
 }
 
+/// True when the batches, read in order, are already sorted by ts (the usual case: events
+/// arrive roughly in time order), so they can be written without a copy.
+fn is_sorted_run(batches: &[RecordBatch]) -> bool {
+    let mut previous = i64::MIN;
+    for batch in batches {
+        let ts = batch
+            .column(1)
+            .as_primitive::<arrow::datatypes::TimestampMicrosecondType>();
+        for &value in ts.values().iter() {
+            if value < previous {
+                return false;
+            }
+            previous = value;
+        }
+    }
+    true
+}
+
 fn sort_by_ts(batch: &RecordBatch) -> Result<RecordBatch> {
     let options = SortOptions {
         descending: false,
@@ -299,11 +331,13 @@ fn sort_by_ts(batch: &RecordBatch) -> Result<RecordBatch> {
     Ok(take_record_batch(batch, &indices)?)
 }
 
-fn write_parquet_file(path: &Path, batch: &RecordBatch) -> Result<()> {
+fn write_parquet_file(path: &Path, batches: &[RecordBatch]) -> Result<()> {
     let tmp = fsio::tmp_path(path);
     let file = File::create(&tmp).map_err(|e| StoreError::io("create", &tmp, e))?;
     let mut writer = ArrowWriter::try_new(file, event_schema(), Some(writer_properties()))?;
-    writer.write(batch)?;
+    for batch in batches {
+        writer.write(batch)?;
+    }
     let file = writer.into_inner()?;
     file.sync_all()
         .map_err(|e| StoreError::io("fsync", &tmp, e))?;

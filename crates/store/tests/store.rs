@@ -139,6 +139,22 @@ fn duplicates_are_dropped_within_a_batch_and_across_restarts() {
 }
 
 #[test]
+fn old_history_is_deduplicated_by_when_it_was_stored_not_by_its_age() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = config(dir.path());
+    config.retention_age = None;
+    let last_year = Timestamp::now().plus_micros(-400 * MICROS_PER_DAY);
+    {
+        let store = Store::open(config.clone()).unwrap();
+        store.append_blocking(events(0..30, last_year)).unwrap();
+        store.close().unwrap();
+    }
+    let store = Store::open(config).unwrap();
+    let report = store.append_blocking(events(0..30, last_year)).unwrap();
+    assert_eq!((report.accepted, report.duplicates), (0, 30));
+}
+
+#[test]
 fn invalid_events_are_reported_by_position_and_the_rest_stored() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(config(dir.path())).unwrap();

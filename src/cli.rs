@@ -1,0 +1,148 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// faultline answers the first question of every incident: what changed?
+#[derive(Debug, Parser)]
+#[command(name = "faultline", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// Data directory of the store [default: [store] data_dir, else ./faultline-data]
+    #[arg(long, global = true, env = "FAULTLINE_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Config file [default: ./faultline.toml when it exists]
+    #[arg(long, global = true, env = "FAULTLINE_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Log filter, e.g. "info" or "faultline_store=debug" (also RUST_LOG)
+    #[arg(long, global = true, value_name = "FILTER")]
+    pub log: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Import normalized events (one JSON object a line). Safe to re-run after a kill:
+    /// it resumes, and every line ends up stored exactly once.
+    Import(ImportArgs),
+    /// Run a read-only SQL query over the `events` table.
+    Sql(SqlArgs),
+    /// Full-text search over messages, error types, stacks, templates, services and hosts.
+    Search(SearchArgs),
+    /// What the store holds: events, partitions, bytes, time range.
+    Stats(StatsArgs),
+    /// Benchmarks of whole pipelines; they print throughput and latency.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Files to import
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Input format
+    #[arg(long, value_enum, default_value_t = ImportFormat::Ndjson)]
+    pub format: ImportFormat,
+    /// Events per write (each write is one fsync)
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub batch: u32,
+    /// Print the summary as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImportFormat {
+    /// Normalized events, one JSON object a line (schemas/event.schema.json)
+    Ndjson,
+}
+
+#[derive(Debug, Args)]
+pub struct SqlArgs {
+    /// The query, e.g. "SELECT layer, count(*) FROM events GROUP BY layer"
+    #[arg(
+        value_name = "QUERY",
+        required_unless_present = "file",
+        conflicts_with = "file"
+    )]
+    pub query: Option<String>,
+    /// Read the query from a file (see queries/)
+    #[arg(long, value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+    /// Same as --format json
+    #[arg(long)]
+    pub json: bool,
+    /// Most rows to return [default: [store] sql_max_rows, else 10000]
+    #[arg(long)]
+    pub max_rows: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Table,
+    Json,
+    Csv,
+}
+
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// Words must all match; use "quotes" for phrases, field:value, OR, -word
+    #[arg(value_name = "QUERY")]
+    pub query: String,
+    /// Only events newer than this (e.g. 30m, 2h, 7d)
+    #[arg(long, value_name = "DURATION")]
+    pub since: Option<String>,
+    /// Most hits to show
+    #[arg(long, default_value_t = 20)]
+    pub limit: usize,
+    #[arg(long)]
+    pub layer: Option<String>,
+    #[arg(long)]
+    pub service: Option<String>,
+    #[arg(long)]
+    pub source: Option<String>,
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// Print hits as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Ingest synthetic events end to end (WAL + Parquet + Tantivy), then time queries.
+    Ingest(BenchIngestArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchIngestArgs {
+    /// How many events to generate and ingest
+    #[arg(long, default_value_t = 10_000_000)]
+    pub events: u64,
+    /// Events per append
+    #[arg(long, default_value_t = 20_000)]
+    pub batch: usize,
+    /// How many timed runs of each query
+    #[arg(long, default_value_t = 50)]
+    pub query_runs: usize,
+    /// Keep the data directory (default: a temporary one, removed at the end)
+    #[arg(long)]
+    pub keep: bool,
+    /// Print the results as JSON
+    #[arg(long)]
+    pub json: bool,
+}

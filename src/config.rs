@@ -1,0 +1,236 @@
+//! `faultline.toml`: typed and strict. Unknown keys, bad durations and bad sizes fail at start
+//! with the file, line and key. Precedence: defaults < file < environment < flags.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use faultline_store::{SqlLimits, StoreConfig};
+use serde::{Deserialize, Deserializer};
+
+pub const DEFAULT_DATA_DIR: &str = "./faultline-data";
+pub const DEFAULT_CONFIG: &str = "faultline.toml";
+
+/// The whole file. Sections that later parts of faultline read are added here.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub store: StoreSection,
+    #[serde(default)]
+    pub server: ServerSection,
+    /// Where this config was read from, for messages.
+    #[serde(skip)]
+    pub path: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreSection {
+    /// Where the store keeps its files (default ./faultline-data).
+    pub data_dir: Option<PathBuf>,
+    /// Drop partitions older than this ("30d"); "forever" keeps everything.
+    #[serde(default, deserialize_with = "optional_duration")]
+    pub retention: Option<Retention>,
+    /// Drop the oldest partitions while Parquet takes more than this ("50GiB").
+    #[serde(default, deserialize_with = "optional_size")]
+    pub max_disk: Option<u64>,
+    /// Per-query timeout of SQL ("30s").
+    #[serde(default, deserialize_with = "optional_plain_duration")]
+    pub sql_timeout: Option<Duration>,
+    /// Most rows a SQL query returns (10000).
+    pub sql_max_rows: Option<usize>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSection {
+    /// Address of the HTTP API ("127.0.0.1:7070").
+    pub listen: Option<String>,
+}
+
+/// A duration, or `forever`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retention {
+    For(Duration),
+    Forever,
+}
+
+impl Config {
+    /// Reads `path`, or `./faultline.toml` when it exists and no path was given.
+    pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
+        let path = match path {
+            Some(path) => path.to_path_buf(),
+            None if Path::new(DEFAULT_CONFIG).exists() => PathBuf::from(DEFAULT_CONFIG),
+            None => return Ok(Config::default()),
+        };
+        let text = std::fs::read_to_string(&path).map_err(|err| ConfigError {
+            message: format!("cannot read config {}: {err}", path.display()),
+        })?;
+        let mut config = Config::parse(&text, &path)?;
+        config.path = Some(path);
+        Ok(config)
+    }
+
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        toml::from_str(text).map_err(|err| ConfigError {
+            message: format!("invalid config {}: {err}", path.display()),
+        })
+    }
+
+    /// The data directory: flag, then `FAULTLINE_DATA_DIR`, then `[store] data_dir`, then default.
+    pub fn data_dir(&self, flag: Option<&Path>) -> PathBuf {
+        flag.map(Path::to_path_buf)
+            .or_else(|| std::env::var_os("FAULTLINE_DATA_DIR").map(PathBuf::from))
+            .or_else(|| self.store.data_dir.clone())
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR))
+    }
+
+    pub fn store_config(&self, data_dir: PathBuf) -> StoreConfig {
+        let mut config = StoreConfig::new(data_dir);
+        match self.store.retention {
+            Some(Retention::For(age)) => config.retention_age = Some(age),
+            Some(Retention::Forever) => config.retention_age = None,
+            None => {}
+        }
+        config.retention_bytes = self.store.max_disk;
+        let defaults = SqlLimits::default();
+        config.sql = SqlLimits {
+            timeout: self.store.sql_timeout.unwrap_or(defaults.timeout),
+            max_rows: self.store.sql_max_rows.unwrap_or(defaults.max_rows),
+        };
+        config
+    }
+}
+
+/// A config problem: the process exits with code 2 and this message.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct ConfigError {
+    pub message: String,
+}
+
+fn optional_duration<'de, D: Deserializer<'de>>(de: D) -> Result<Option<Retention>, D::Error> {
+    let Some(text) = Option::<String>::deserialize(de)? else {
+        return Ok(None);
+    };
+    parse_retention(&text)
+        .map(Some)
+        .map_err(serde::de::Error::custom)
+}
+
+fn optional_plain_duration<'de, D: Deserializer<'de>>(de: D) -> Result<Option<Duration>, D::Error> {
+    let Some(text) = Option::<String>::deserialize(de)? else {
+        return Ok(None);
+    };
+    parse_duration(&text)
+        .map(Some)
+        .map_err(serde::de::Error::custom)
+}
+
+pub fn parse_retention(text: &str) -> Result<Retention, String> {
+    if matches!(text.trim(), "forever" | "never") {
+        return Ok(Retention::Forever);
+    }
+    parse_duration(text).map(Retention::For)
+}
+
+/// "30s", "15m", "24h", "7d".
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    humantime::parse_duration(text.trim()).map_err(|err| {
+        format!("bad duration {text:?} ({err}); write it like \"30s\", \"15m\", \"24h\" or \"7d\"")
+    })
+}
+
+fn optional_size<'de, D: Deserializer<'de>>(de: D) -> Result<Option<u64>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Size {
+        Bytes(u64),
+        Text(String),
+    }
+    match Option::<Size>::deserialize(de)? {
+        None => Ok(None),
+        Some(Size::Bytes(bytes)) => Ok(Some(bytes)),
+        Some(Size::Text(text)) => parse_size(&text)
+            .map(Some)
+            .map_err(serde::de::Error::custom),
+    }
+}
+
+/// "500MB", "50GiB", "1TB", or a plain number of bytes.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let trimmed = text.trim();
+    let split = trimmed
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(trimmed.len());
+    let (number, unit) = trimmed.split_at(split);
+    let number: f64 = number
+        .parse()
+        .map_err(|_| format!("bad size {text:?}; write it like \"500MB\" or \"50GiB\""))?;
+    let multiplier: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "kb" => 1e3,
+        "mb" => 1e6,
+        "gb" => 1e9,
+        "tb" => 1e12,
+        "kib" => 1024.0,
+        "mib" => 1024.0 * 1024.0,
+        "gib" => 1024.0 * 1024.0 * 1024.0,
+        "tib" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        other => {
+            return Err(format!(
+                "bad size unit {other:?} in {text:?}; use B, KB, MB, GB, TB, KiB, MiB, GiB or TiB"
+            ));
+        }
+    };
+    Ok((number * multiplier) as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_store_section() {
+        let config = Config::parse(
+            "[store]\ndata_dir = \"/var/lib/faultline\"\nretention = \"14d\"\nmax_disk = \"2GiB\"\nsql_max_rows = 5\n",
+            Path::new("f.toml"),
+        )
+        .unwrap();
+        let store = config.store_config(config.data_dir(None));
+        assert_eq!(store.data_dir, PathBuf::from("/var/lib/faultline"));
+        assert_eq!(store.retention_age, Some(Duration::from_secs(14 * 86_400)));
+        assert_eq!(store.retention_bytes, Some(2 * 1024 * 1024 * 1024));
+        assert_eq!(store.sql.max_rows, 5);
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_name_the_line_and_key() {
+        let err = Config::parse("[store]\n\ndata_dirr = \"x\"\n", Path::new("f.toml")).unwrap_err();
+        assert!(err.message.contains("line 3"), "{}", err.message);
+        assert!(err.message.contains("data_dirr"), "{}", err.message);
+        let err =
+            Config::parse("[store]\nretention = \"soon\"\n", Path::new("f.toml")).unwrap_err();
+        assert!(
+            err.message.contains("line 2") && err.message.contains("bad duration"),
+            "{}",
+            err.message
+        );
+        let err =
+            Config::parse("[store]\nmax_disk = \"5 parsecs\"\n", Path::new("f.toml")).unwrap_err();
+        assert!(err.message.contains("bad size"), "{}", err.message);
+    }
+
+    #[test]
+    fn flag_beats_config_for_the_data_dir() {
+        let config = Config::parse("[store]\ndata_dir = \"/a\"\n", Path::new("f.toml")).unwrap();
+        assert_eq!(config.data_dir(Some(Path::new("/b"))), PathBuf::from("/b"));
+    }
+
+    #[test]
+    fn forever_disables_retention() {
+        let config =
+            Config::parse("[store]\nretention = \"forever\"\n", Path::new("f.toml")).unwrap();
+        assert_eq!(config.store_config(PathBuf::from("x")).retention_age, None);
+    }
+}
