@@ -35,6 +35,8 @@ pub enum Command {
     Search(SearchArgs),
     /// What the store holds: events, partitions, bytes, time range.
     Stats(StatsArgs),
+    /// Mine log templates from a file of messages (one a line): writes line,cluster,template.
+    Patterns(PatternsArgs),
     /// Benchmarks of whole pipelines; they print throughput and latency.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -114,6 +116,28 @@ pub struct SearchArgs {
     /// Print hits as JSON
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PatternsArgs {
+    /// File with one message a line
+    #[arg(long, short, value_name = "FILE")]
+    pub input: PathBuf,
+    /// Output format
+    #[arg(long, short, value_enum, default_value_t = PatternsOutput::Csv)]
+    pub output: PatternsOutput,
+    /// Only time the mining loop and print lines/s
+    #[arg(long)]
+    pub bench: bool,
+    /// With --bench: runs, the best is reported
+    #[arg(long, default_value_t = 3)]
+    pub repeat: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PatternsOutput {
+    Csv,
+    Json,
 }
 
 #[derive(Debug, Args)]

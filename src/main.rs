@@ -7,6 +7,7 @@ mod cli;
 mod config;
 mod import;
 mod output;
+mod patterns;
 mod query;
 
 use std::process::ExitCode;
@@ -60,6 +61,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Sql(args) => query::sql(&config, data_dir, &args, &runtime),
         Command::Search(args) => query::search(&config, data_dir, &args),
         Command::Stats(args) => query::stats(&config, data_dir, &args, &runtime),
+        Command::Patterns(args) => patterns::run(&args),
         Command::Bench(BenchCommand::Ingest(args)) => {
             bench::ingest::run(&config, cli.data_dir.as_deref(), &args, &runtime)
         }

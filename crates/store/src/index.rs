@@ -18,6 +18,7 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, bounded};
 use faultline_model::Timestamp;
 use serde::{Deserialize, Serialize};
 use tantivy::collector::TopDocs;
+use tantivy::merge_policy::LogMergePolicy;
 use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, QueryParser, RangeQuery, TermQuery};
 use tantivy::schema::{
     DateOptions, DateTimePrecision, Field, IndexRecordOption, STORED, STRING, Schema, TEXT, Value,
@@ -30,9 +31,11 @@ use crate::error::{QueryError, Result, StoreError};
 use crate::fsio;
 
 pub const COMMIT_INTERVAL: Duration = Duration::from_millis(750);
-const LAYOUT_VERSION: u32 = 1;
+const LAYOUT_VERSION: u32 = 2;
 /// Tantivy indexing threads; each builds its own segments.
 const INDEX_THREADS: usize = 2;
+/// Segments bigger than this are not merged further.
+const MAX_DOCS_MERGED: usize = 2_000_000;
 /// Tantivy refuses less memory than this per indexing thread.
 const MIN_MEMORY_PER_THREAD: usize = 15_000_000;
 /// Batches waiting for the indexer; a full queue slows appends instead of growing memory.
@@ -58,13 +61,14 @@ struct Fields {
 
 fn build_schema() -> (Schema, Fields) {
     let mut builder = Schema::builder();
+    // ts is a fast field only: range filters read the column, and indexing one term per
+    // microsecond would bloat the term dictionary.
     let ts_options = DateOptions::default()
-        .set_indexed()
         .set_fast()
         .set_stored()
         .set_precision(DateTimePrecision::Microseconds);
     let fields = Fields {
-        id: builder.add_text_field("id", STRING | STORED),
+        id: builder.add_text_field("id", STORED),
         ts: builder.add_date_field("ts", ts_options),
         message: builder.add_text_field("message", TEXT | STORED),
         error_type: builder.add_text_field("error_type", TEXT | STORED),
@@ -79,6 +83,15 @@ fn build_schema() -> (Schema, Fields) {
         level: builder.add_text_field("level", STRING | STORED),
     };
     (builder.build(), fields)
+}
+
+/// Merges bring many small commits together but stop at a few million documents: rewriting
+/// ever larger segments costs more ingest throughput than searching a few more segments costs.
+fn merge_policy() -> LogMergePolicy {
+    let mut policy = LogMergePolicy::default();
+    policy.set_min_num_segments(10);
+    policy.set_max_docs_before_merge(MAX_DOCS_MERGED);
+    policy
 }
 
 /// What a commit payload records.
@@ -163,6 +176,7 @@ impl SearchIndex {
         let threads = (writer_memory / MIN_MEMORY_PER_THREAD).clamp(1, INDEX_THREADS);
         let memory = writer_memory.max(threads * MIN_MEMORY_PER_THREAD);
         let writer: IndexWriter = index.writer_with_num_threads(threads, memory)?;
+        writer.set_merge_policy(Box::new(merge_policy()));
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)

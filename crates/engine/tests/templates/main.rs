@@ -1,0 +1,6 @@
+//! Template miner tests, in one binary so they link once.
+
+mod common;
+mod grouping_accuracy;
+mod never_panics;
+mod state;
