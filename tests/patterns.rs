@@ -25,9 +25,16 @@ fn writes_rfc4180_csv_with_final_clusters() {
     let text = "say \"hi, there\" to 10.0.0.1\nx,y 5\n\nsay \"bye\" to 10.0.0.2\r\nlast line";
     let path = input_file(dir.path(), "in.txt", text);
     let out = patterns(&["--input", path.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mut reader = csv::Reader::from_reader(out.stdout.as_slice());
-    assert_eq!(reader.headers().unwrap(), vec!["line", "cluster", "template"]);
+    assert_eq!(
+        reader.headers().unwrap(),
+        vec!["line", "cluster", "template"]
+    );
     let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
     assert_eq!(rows.len(), 5);
     for (index, row) in rows.iter().enumerate() {
@@ -36,7 +43,10 @@ fn writes_rfc4180_csv_with_final_clusters() {
     }
     assert_eq!(&rows[0][2], "say \"<*>\" to <*>");
     assert_eq!(&rows[1][2], "x,y <*>");
-    assert_eq!(rows[0][1], rows[3][1], "a CR before LF is not part of the message");
+    assert_eq!(
+        rows[0][1], rows[3][1],
+        "a CR before LF is not part of the message"
+    );
 }
 
 #[test]
@@ -48,7 +58,13 @@ fn writes_json_rows_and_bench_output() {
     assert_eq!(rows[1]["line"], 2);
     assert_eq!(rows[1]["template"], "a <*>");
     assert_eq!(rows[0]["cluster"], rows[1]["cluster"]);
-    let bench = patterns(&["--input", path.to_str().unwrap(), "--bench", "--repeat", "1"]);
+    let bench = patterns(&[
+        "--input",
+        path.to_str().unwrap(),
+        "--bench",
+        "--repeat",
+        "1",
+    ]);
     let text = String::from_utf8(bench.stdout).unwrap();
     assert!(text.lines().any(|l| l.starts_with("lines/s: ")), "{text}");
 }
@@ -56,8 +72,14 @@ fn writes_json_rows_and_bench_output() {
 #[test]
 fn reports_usage_errors() {
     assert_eq!(patterns(&[]).status.code(), Some(2));
-    assert_eq!(patterns(&["--input", "x", "--output", "xml"]).status.code(), Some(2));
-    assert_eq!(patterns(&["--input", "/nonexistent/file"]).status.code(), Some(2));
+    assert_eq!(
+        patterns(&["--input", "x", "--output", "xml"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(
+        patterns(&["--input", "/nonexistent/file"]).status.code(),
+        Some(2)
+    );
 }
 
 /// The CLI output scored by the loghub scorer (`score.py`), as the issue measures accuracy.
@@ -65,11 +87,24 @@ fn reports_usage_errors() {
 fn loghub_scorer_rates_the_cli_output_above_095() {
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/loghub-2k");
     let predictions = tempfile::tempdir().unwrap();
-    for dataset in ["Apache", "BGL", "HDFS", "HPC", "Hadoop", "OpenSSH", "Proxifier", "Zookeeper"] {
+    for dataset in [
+        "Apache",
+        "BGL",
+        "HDFS",
+        "HPC",
+        "Hadoop",
+        "OpenSSH",
+        "Proxifier",
+        "Zookeeper",
+    ] {
         let input = data.join(dataset).join(format!("{dataset}_2k.content.txt"));
         let out = patterns(&["--input", input.to_str().unwrap()]);
         assert!(out.status.success());
-        std::fs::write(predictions.path().join(format!("{dataset}.csv")), &out.stdout).unwrap();
+        std::fs::write(
+            predictions.path().join(format!("{dataset}.csv")),
+            &out.stdout,
+        )
+        .unwrap();
     }
     let scored = Command::new("python3")
         .arg(data.join("score.py"))
@@ -79,7 +114,11 @@ fn loghub_scorer_rates_the_cli_output_above_095() {
         .arg("--json")
         .output()
         .expect("python3 runs the loghub scorer");
-    assert!(scored.status.success(), "{}", String::from_utf8_lossy(&scored.stderr));
+    assert!(
+        scored.status.success(),
+        "{}",
+        String::from_utf8_lossy(&scored.stderr)
+    );
     let result: serde_json::Value = serde_json::from_slice(&scored.stdout).unwrap();
     let average = result["average_GA"].as_f64().expect("an average GA");
     eprintln!("{}", String::from_utf8_lossy(&scored.stdout));

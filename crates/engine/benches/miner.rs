@@ -1,7 +1,7 @@
 //! Throughput of `TemplateMiner::add` on the loghub-dev messages (or on a
 //! small built-in sample when the data set is not there).
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use faultline_engine::templates::TemplateMiner;
 use std::hint::black_box;
 use std::path::PathBuf;
@@ -20,7 +20,9 @@ const DATASETS: [&str; 8] = [
 fn data_dir() -> PathBuf {
     std::env::var_os("LOGHUB_DEV_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/loghub-2k"))
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/loghub-2k")
+        })
 }
 
 fn corpus() -> Vec<String> {

@@ -33,12 +33,12 @@
 //! through a memo keyed by the hash of the masked sequence, which makes the
 //! steady state one tokenization and one hash lookup per message.
 
+use super::VARIABLE;
 use super::bucket::Bucket;
 use super::hashing::{self, HashMap64};
 use super::id::TemplateId;
 use super::state::{ClusterState, MinerState, STATE_VERSION};
 use super::tokenizer::{Token, Tokenizer};
-use super::VARIABLE;
 use std::collections::HashMap;
 
 /// Distinct word values seen at one position of otherwise identical

@@ -16,9 +16,9 @@
 //! 5. Collapse repeated groups that hold a variable (`n1 <ok> n2 <ok>` →
 //!    `<*> <ok>`), for lists of structured items.
 
-use super::hashing;
-use super::mask::{self, class, Classes, CoreClass};
 use super::VARIABLE;
+use super::hashing;
+use super::mask::{self, Classes, CoreClass, class};
 use xxhash_rust::xxh3::xxh3_64;
 
 /// A byte range in the message.

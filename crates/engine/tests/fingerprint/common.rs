@@ -2,7 +2,9 @@
 
 use std::path::PathBuf;
 
-use faultline_engine::fingerprint::{Fingerprint, ParsedTrace, fingerprint, fingerprint_keys, parse_trace};
+use faultline_engine::fingerprint::{
+    Fingerprint, ParsedTrace, fingerprint, fingerprint_keys, parse_trace,
+};
 use faultline_model::Frame;
 use serde_json::Value;
 

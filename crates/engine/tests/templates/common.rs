@@ -21,7 +21,9 @@ pub const DATASETS: [&str; 8] = [
 pub fn data_dir() -> PathBuf {
     std::env::var_os("LOGHUB_DEV_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/loghub-2k"))
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/loghub-2k")
+        })
 }
 
 /// The messages of one dataset (`<D>_2k.content.txt`).

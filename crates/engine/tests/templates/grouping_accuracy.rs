@@ -1,9 +1,7 @@
 //! Grouping accuracy on the loghub-dev data sets, with the one built-in
 //! configuration.
 
-
-
-use crate::common::{grouping_accuracy, messages, truth, DATASETS};
+use crate::common::{DATASETS, grouping_accuracy, messages, truth};
 use faultline_engine::templates::TemplateMiner;
 
 /// GA of the miner on one dataset, grouping lines by their final template.

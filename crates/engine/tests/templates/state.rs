@@ -1,9 +1,7 @@
 //! Template ids are stable, aliases resolve, and a persisted and restored
 //! miner continues exactly like one that never stopped.
 
-
-
-use crate::common::{messages, DATASETS};
+use crate::common::{DATASETS, messages};
 use faultline_engine::templates::{MinerState, TemplateId, TemplateMiner};
 
 fn corpus() -> Vec<String> {
