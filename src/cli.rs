@@ -35,6 +35,13 @@ pub enum Command {
     Search(SearchArgs),
     /// What the store holds: events, partitions, bytes, time range.
     Stats(StatsArgs),
+    /// Run the sources' scheduler and the store until SIGTERM/SIGINT.
+    Serve(ServeArgs),
+    /// Pull from the configured sources now and print what came in.
+    Pull(PullArgs),
+    /// Check each configured source: reachable, authenticated, which data types work.
+    #[command(subcommand)]
+    Sources(SourcesCommand),
     /// Mine log templates from a file of messages (one a line): writes line,cluster,template.
     Patterns(PatternsArgs),
     /// Benchmarks of whole pipelines; they print throughput and latency.
@@ -114,6 +121,38 @@ pub struct SearchArgs {
     #[arg(long)]
     pub kind: Option<String>,
     /// Print hits as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {}
+
+#[derive(Debug, Args)]
+pub struct PullArgs {
+    /// Only this source (repeatable)
+    #[arg(long)]
+    pub source: Vec<String>,
+    /// Pull this much history (e.g. 2h) instead of from the checkpoints; checkpoints stay put
+    #[arg(long, value_name = "DURATION")]
+    pub since: Option<String>,
+    /// One round, then exit (otherwise keep pulling on the sources' intervals until Ctrl-C;
+    /// --since implies --once)
+    #[arg(long)]
+    pub once: bool,
+    /// Print the counts as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SourcesCommand {
+    /// Reachable, authenticated, which data types work, and what is wrong in plain words.
+    Check(SourcesCheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SourcesCheckArgs {
     #[arg(long)]
     pub json: bool,
 }

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use faultline_sources::SourceConfig;
 use faultline_store::{SqlLimits, StoreConfig};
 use serde::{Deserialize, Deserializer};
 
@@ -18,6 +19,9 @@ pub struct Config {
     pub store: StoreSection,
     #[serde(default)]
     pub server: ServerSection,
+    /// `[[source]]` tables: the vendors to pull from.
+    #[serde(default, rename = "source")]
+    pub sources: Vec<SourceConfig>,
     /// Where this config was read from, for messages.
     #[serde(skip)]
     pub path: Option<PathBuf>,
@@ -72,9 +76,13 @@ impl Config {
     }
 
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
-        toml::from_str(text).map_err(|err| ConfigError {
+        let config: Config = toml::from_str(text).map_err(|err| ConfigError {
             message: format!("invalid config {}: {err}", path.display()),
-        })
+        })?;
+        faultline_sources::config::validate(&config.sources).map_err(|message| ConfigError {
+            message: format!("invalid config {}: {message}", path.display()),
+        })?;
+        Ok(config)
     }
 
     /// The data directory: flag, then `FAULTLINE_DATA_DIR`, then `[store] data_dir`, then default.

@@ -9,13 +9,16 @@ mod import;
 mod output;
 mod patterns;
 mod query;
+mod serve;
+mod sink;
+mod sources_cmd;
 
 use std::process::ExitCode;
 
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-use cli::{BenchCommand, Cli, Command};
+use cli::{BenchCommand, Cli, Command, SourcesCommand};
 use config::{Config, ConfigError};
 
 /// A mistake in how faultline was called; exits with code 2.
@@ -62,6 +65,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Search(args) => query::search(&config, data_dir, &args),
         Command::Stats(args) => query::stats(&config, data_dir, &args, &runtime),
         Command::Patterns(args) => patterns::run(&args),
+        Command::Serve(_) => serve::run(&config, data_dir, &runtime),
+        Command::Pull(args) => sources_cmd::pull(&config, data_dir, &args, &runtime),
+        Command::Sources(SourcesCommand::Check(args)) => {
+            sources_cmd::check(&config, &args, &runtime)
+        }
         Command::Bench(BenchCommand::Ingest(args)) => {
             bench::ingest::run(&config, cli.data_dir.as_deref(), &args, &runtime)
         }

@@ -3,6 +3,7 @@
 
 pub mod arrow;
 mod event;
+pub mod incident;
 mod time;
 pub mod validate;
 
@@ -17,6 +18,12 @@ pub fn event_id(source: &str, vendor_id: &str) -> String {
     id.push(':');
     id.push_str(vendor_id);
     id
+}
+
+/// JSON Schema of the engine's answer, as committed in `schemas/incident.schema.json`.
+pub fn incident_json_schema() -> serde_json::Value {
+    let schema = schemars::schema_for!(incident::ChangeReport);
+    serde_json::to_value(schema).expect("a JSON schema serializes")
 }
 
 /// JSON Schema of the normalized event, as committed in `schemas/event.schema.json`.

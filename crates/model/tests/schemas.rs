@@ -30,6 +30,13 @@ fn event_json_schema_is_current() {
 }
 
 #[test]
+fn incident_json_schema_is_current() {
+    let schema = faultline_model::incident_json_schema();
+    let text = serde_json::to_string_pretty(&schema).expect("serialize") + "\n";
+    check_committed("incident.schema.json", &text);
+}
+
+#[test]
 fn event_arrow_schema_text_is_current() {
     check_committed("event.arrow.txt", &faultline_model::arrow::schema_as_text());
 }

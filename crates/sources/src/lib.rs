@@ -12,6 +12,7 @@ pub mod checkpoint;
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod map;
 pub mod scheduler;
 pub mod secret;
 pub mod source;
@@ -21,3 +22,21 @@ pub use config::SourceConfig;
 pub use error::PullError;
 pub use scheduler::{RoundReport, Scheduled, Scheduler, SourceStatus, StatusBoard};
 pub use source::{Check, EventSink, PullCount, Source, Window};
+
+pub mod datadog;
+pub mod sentry;
+
+use std::sync::Arc;
+
+/// Builds a configured source, resolving its secrets.
+pub fn build(config: &SourceConfig) -> Result<Scheduled, PullError> {
+    let source: Arc<dyn Source> = match config {
+        SourceConfig::Sentry(sentry) => Arc::new(sentry::SentrySource::new(sentry)?),
+        SourceConfig::Datadog(datadog) => Arc::new(datadog::DatadogSource::new(datadog)?),
+    };
+    Ok(Scheduled {
+        source,
+        type_name: config.type_name(),
+        schedule: config.schedule(),
+    })
+}

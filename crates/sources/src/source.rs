@@ -86,7 +86,7 @@ pub async fn pull_pages(
     first: Request,
     check: Option<CheckBody>,
     sink: &dyn EventSink,
-    mut map_page: impl FnMut(&Response) -> Result<Page, PullError> + Send,
+    mut map_page: impl FnMut(&Request, &Response) -> Result<Page, PullError> + Send,
 ) -> Result<PullCount, PullError> {
     let mut count = PullCount::default();
     let mut buffer: Vec<Event> = Vec::new();
@@ -103,7 +103,7 @@ pub async fn pull_pages(
             });
         }
         let response = client.fetch(&request, check).await?;
-        let page = map_page(&response).inspect_err(|error| {
+        let page = map_page(&request, &response).inspect_err(|error| {
             metrics::counter!("faultline_source_malformed_pages_total", "source" => client.source().to_string(), "endpoint" => request.endpoint).increment(1);
             tracing::error!(source = client.source(), endpoint = request.endpoint, %error, "malformed page; this pull stops and is retried");
         })?;
