@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use faultline_engine::layers::LayerRules;
 use faultline_sources::SourceConfig;
 use faultline_store::{SqlLimits, StoreConfig};
 use serde::{Deserialize, Deserializer};
@@ -19,6 +20,8 @@ pub struct Config {
     pub store: StoreSection,
     #[serde(default)]
     pub server: ServerSection,
+    #[serde(default)]
+    pub engine: EngineSection,
     /// `[[source]]` tables: the vendors to pull from.
     #[serde(default, rename = "source")]
     pub sources: Vec<SourceConfig>,
@@ -43,6 +46,13 @@ pub struct StoreSection {
     pub sql_timeout: Option<Duration>,
     /// Most rows a SQL query returns (10000).
     pub sql_max_rows: Option<usize>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EngineSection {
+    /// A layer rules file (TOML), tried before the built-in rules.
+    pub rules: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -91,6 +101,19 @@ impl Config {
             .or_else(|| std::env::var_os("FAULTLINE_DATA_DIR").map(PathBuf::from))
             .or_else(|| self.store.data_dir.clone())
             .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR))
+    }
+
+    /// The layer rules: the built-in ones, with the `[engine] rules` file first when set.
+    pub fn layer_rules(&self) -> Result<LayerRules, ConfigError> {
+        let Some(path) = &self.engine.rules else {
+            return Ok(LayerRules::defaults());
+        };
+        let text = std::fs::read_to_string(path).map_err(|err| ConfigError {
+            message: format!("cannot read the layer rules {}: {err}", path.display()),
+        })?;
+        LayerRules::with_user_rules(&text).map_err(|err| ConfigError {
+            message: format!("{} ({})", err, path.display()),
+        })
     }
 
     pub fn store_config(&self, data_dir: PathBuf) -> StoreConfig {

@@ -13,7 +13,7 @@ use std::time::{Instant, UNIX_EPOCH};
 
 use anyhow::Context;
 use faultline_model::{Event, MICROS_PER_SECOND, Timestamp};
-use faultline_store::{PendingAppend, Store};
+use faultline_store::PendingAppend;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::{Deserialize, Serialize};
 use tokio::runtime::Runtime;
@@ -21,6 +21,7 @@ use tokio::runtime::Runtime;
 use crate::UsageError;
 use crate::cli::ImportArgs;
 use crate::config::Config;
+use crate::ingest::Ingest;
 use crate::output::print_json;
 
 /// Most bad lines described one by one; the rest are only counted.
@@ -64,16 +65,17 @@ pub fn run(
             return Err(UsageError(format!("{} is not a readable file", file.display())).into());
         }
     }
-    let store = Store::open(config.store_config(data_dir)).context("opening the store")?;
+    let ingest = Ingest::open(config, data_dir)?;
     let started = Instant::now();
     let mut summary = ImportSummary::default();
-    let retention_cutoff = store
+    let retention_cutoff = ingest
+        .store()
         .config()
         .retention_age
         .map(|age| Timestamp::now().plus_micros(-(age.as_secs() as i64) * MICROS_PER_SECOND));
     for file in &args.files {
         import_file(
-            &store,
+            &ingest,
             file,
             args.batch as usize,
             retention_cutoff,
@@ -81,7 +83,7 @@ pub fn run(
         )
         .with_context(|| format!("importing {}", file.display()))?;
     }
-    store.close().context("closing the store")?;
+    ingest.close().context("closing the store")?;
     summary.seconds = started.elapsed().as_secs_f64();
     if summary.older_than_retention > 0 {
         eprintln!(
@@ -110,14 +112,14 @@ fn report(summary: &ImportSummary, json: bool) -> anyhow::Result<()> {
 }
 
 fn import_file(
-    store: &Store,
+    ingest: &Ingest,
     path: &Path,
     batch_size: usize,
     retention_cutoff: Option<Timestamp>,
     summary: &mut ImportSummary,
 ) -> anyhow::Result<()> {
     summary.files += 1;
-    let checkpoint_path = checkpoint_path(store.data_dir(), path)?;
+    let checkpoint_path = checkpoint_path(ingest.store().data_dir(), path)?;
     let mut checkpoint = fresh_checkpoint(path)?;
     if let Some(saved) = load_checkpoint(&checkpoint_path) {
         if saved.len == checkpoint.len && saved.modified_ns == checkpoint.modified_ns {
@@ -152,7 +154,7 @@ fn import_file(
             summary.older_than_retention += events.iter().filter(|e| e.ts < cutoff).count() as u64;
         }
         if !finished {
-            in_flight.push_back((store.submit(events)?, reader.offset, reader.line));
+            in_flight.push_back((ingest.submit(events)?, reader.offset, reader.line));
         }
         while in_flight.len() > IN_FLIGHT || (finished && !in_flight.is_empty()) {
             let (pending, offset, line) = in_flight.pop_front().expect("non-empty");

@@ -6,11 +6,11 @@ mod bench;
 mod cli;
 mod config;
 mod import;
+mod ingest;
 mod output;
 mod patterns;
 mod query;
 mod serve;
-mod sink;
 mod sources_cmd;
 
 use std::process::ExitCode;

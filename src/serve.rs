@@ -7,13 +7,12 @@ use std::time::Duration;
 
 use anyhow::Context;
 use faultline_sources::{CheckpointStore, Scheduler};
-use faultline_store::Store;
 use tokio::runtime::Runtime;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::watch;
 
 use crate::config::Config;
-use crate::sink::StoreSink;
+use crate::ingest::{Ingest, IngestSink};
 use crate::sources_cmd::build_sources;
 
 /// How long in-flight pulls get to finish after a stop signal.
@@ -21,12 +20,11 @@ const STOP_GRACE: Duration = Duration::from_secs(20);
 
 pub fn run(config: &Config, data_dir: PathBuf, runtime: &Runtime) -> anyhow::Result<()> {
     let sources = build_sources(config)?;
-    let store =
-        Arc::new(Store::open(config.store_config(data_dir.clone())).context("opening the store")?);
+    let ingest = Ingest::open(config, data_dir.clone())?;
     let scheduler = Arc::new(Scheduler::new(
         sources,
         CheckpointStore::new(&data_dir),
-        Arc::new(StoreSink::new(store.clone())),
+        Arc::new(IngestSink::new(ingest.clone())),
     ));
     tracing::info!(sources = ?scheduler.source_names(), data_dir = %data_dir.display(), "faultline serving");
     runtime.block_on(async {
@@ -41,10 +39,7 @@ pub fn run(config: &Config, data_dir: PathBuf, runtime: &Runtime) -> anyhow::Res
         anyhow::Ok(())
     })?;
     drop(scheduler);
-    match Arc::try_unwrap(store) {
-        Ok(store) => store.close().context("flushing the store")?,
-        Err(store) => drop(store),
-    }
+    ingest.close()?;
     tracing::info!("stopped cleanly");
     Ok(())
 }

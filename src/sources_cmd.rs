@@ -5,18 +5,16 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context;
 use faultline_model::{MICROS_PER_SECOND, Timestamp};
 use faultline_sources::{CheckpointStore, Scheduled, Scheduler, Window};
-use faultline_store::Store;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::runtime::Runtime;
 
 use crate::UsageError;
 use crate::cli::{PullArgs, SourcesCheckArgs};
 use crate::config::{Config, ConfigError, parse_duration};
+use crate::ingest::{Ingest, IngestSink};
 use crate::output::{print_json, write_stdout};
-use crate::sink::StoreSink;
 
 /// Builds every configured source; a missing secret or a bad value is a config error.
 pub fn build_sources(config: &Config) -> anyhow::Result<Vec<Scheduled>> {
@@ -121,12 +119,11 @@ pub fn pull(
                 to: now,
             }
         });
-    let store =
-        Arc::new(Store::open(config.store_config(data_dir.clone())).context("opening the store")?);
+    let ingest = Ingest::open(config, data_dir.clone())?;
     let scheduler = Scheduler::new(
         sources,
         CheckpointStore::new(&data_dir),
-        Arc::new(StoreSink::new(store.clone())),
+        Arc::new(IngestSink::new(ingest.clone())),
     );
     let follow = !args.once && window.is_none();
     let interval = config
@@ -147,9 +144,7 @@ pub fn pull(
         }
     };
     drop(scheduler);
-    if let Ok(store) = Arc::try_unwrap(store) {
-        store.close().context("closing the store")?;
-    }
+    ingest.close()?;
     if failed == 0 {
         Ok(())
     } else {

@@ -12,7 +12,7 @@ use crossbeam_channel::{Sender, bounded};
 use datafusion::execution::context::SessionContext;
 use faultline_model::{MICROS_PER_HOUR, MICROS_PER_SECOND, Timestamp};
 use parking_lot::RwLock;
-use tokio::sync::oneshot;
+use std::sync::mpsc::SyncSender;
 
 use crate::catalog::Catalog;
 use crate::dedup::Dedup;
@@ -96,13 +96,13 @@ pub fn restore_hot_and_index(
     Ok(())
 }
 
-fn ask<T>(shared: &Shared, message: impl FnOnce(oneshot::Sender<T>) -> WriterMessage) -> Result<T> {
-    let (reply, answer) = oneshot::channel();
+fn ask<T>(shared: &Shared, message: impl FnOnce(SyncSender<T>) -> WriterMessage) -> Result<T> {
+    let (reply, answer) = std::sync::mpsc::sync_channel(1);
     shared
         .writer
         .send(message(reply))
         .map_err(|_| StoreError::Closed)?;
-    answer.blocking_recv().map_err(|_| StoreError::Closed)
+    answer.recv().map_err(|_| StoreError::Closed)
 }
 
 /// Writes every hot batch to Parquet, commits the index, records the flush point, and then

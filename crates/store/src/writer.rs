@@ -15,6 +15,7 @@ use arrow::ipc::reader::StreamReader;
 use arrow::ipc::writer::StreamWriter;
 use crossbeam_channel::{Receiver, Sender, TryRecvError, unbounded};
 use parking_lot::RwLock;
+use std::sync::mpsc::SyncSender;
 use tokio::sync::oneshot;
 
 use crate::catalog::Catalog;
@@ -43,9 +44,11 @@ pub enum WriterMessage {
         batch: RecordBatch,
         reply: oneshot::Sender<Result<AppendReport>>,
     },
-    Rotate(oneshot::Sender<Result<u64>>),
-    RemoveSegmentsBefore(u64, oneshot::Sender<Result<usize>>),
-    ReplaceDedup(IdSet, oneshot::Sender<()>),
+    // Maintenance replies go over std channels: they are awaited from plain threads and from
+    // `Drop`, which may run inside an async runtime where a tokio blocking receive panics.
+    Rotate(SyncSender<Result<u64>>),
+    RemoveSegmentsBefore(u64, SyncSender<Result<usize>>),
+    ReplaceDedup(IdSet, SyncSender<()>),
     Stop,
 }
 
