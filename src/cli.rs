@@ -47,6 +47,9 @@ pub enum Command {
     /// Benchmarks of whole pipelines; they print throughput and latency.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Measure the engine against generated scenarios with ground truth.
+    #[command(subcommand)]
+    Eval(EvalCommand),
 }
 
 #[derive(Debug, Args)]
@@ -181,6 +184,35 @@ pub enum PatternsOutput {
 
 #[derive(Debug, Args)]
 pub struct StatsArgs {
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EvalCommand {
+    /// Run the engine over N seeds of every scenario; print AC@1/AC@3 of the root layer,
+    /// incidents on quiet days and onset error.
+    Scenarios(EvalScenariosArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EvalScenariosArgs {
+    /// Seeds per scenario (1..=N)
+    #[arg(long, default_value_t = 20)]
+    pub seeds: u64,
+    /// Only these scenarios (default: all)
+    #[arg(long = "scenario", value_name = "NAME")]
+    pub scenarios: Vec<String>,
+    /// Normal life generated before the incident window
+    #[arg(long, default_value = "24h", value_parser = crate::config::parse_duration)]
+    pub history: std::time::Duration,
+    /// Print every miss (wrong root, incident on a quiet day)
+    #[arg(long, short)]
+    pub verbose: bool,
+    /// Exit with 1 unless the bars are met (AC@1 >= 90%, AC@3 >= 98%, quiet days quiet,
+    /// median onset error <= 60 s)
+    #[arg(long)]
+    pub check: bool,
     #[arg(long)]
     pub json: bool,
 }

@@ -28,6 +28,9 @@ pub struct Config {
     /// Where this config was read from, for messages.
     #[serde(skip)]
     pub path: Option<PathBuf>,
+    /// The 1-based line of each `[[source]]` header, in order, for messages.
+    #[serde(skip)]
+    source_lines: Vec<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -86,13 +89,51 @@ impl Config {
     }
 
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
-        let config: Config = toml::from_str(text).map_err(|err| ConfigError {
+        let mut config: Config = toml::from_str(text).map_err(|err| ConfigError {
             message: format!("invalid config {}: {err}", path.display()),
         })?;
+        config.source_lines = table_header_lines(text, "[[source]]");
+        config.path = Some(path.to_path_buf());
+        config.check_unique_source_names()?;
         faultline_sources::config::validate(&config.sources).map_err(|message| ConfigError {
             message: format!("invalid config {}: {message}", path.display()),
         })?;
         Ok(config)
+    }
+
+    fn check_unique_source_names(&self) -> Result<(), ConfigError> {
+        for (index, source) in self.sources.iter().enumerate() {
+            if let Some(first) = self.sources[..index]
+                .iter()
+                .position(|other| other.name() == source.name())
+            {
+                return Err(self.source_error(
+                    index,
+                    &format!(
+                        "name {:?} is already used by the [[source]] at line {}; names must be unique (they are part of every event id)",
+                        source.name(),
+                        self.source_lines.get(first).copied().unwrap_or_default()
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// An error about the `index`th `[[source]]`, naming the file and the line of its table.
+    pub fn source_error(&self, index: usize, message: &str) -> ConfigError {
+        let file = self
+            .path
+            .as_ref()
+            .map_or("the config".to_string(), |path| path.display().to_string());
+        let name = self.sources.get(index).map_or("", |source| source.name());
+        let message = match self.source_lines.get(index) {
+            Some(line) => {
+                format!("invalid config {file}, line {line}, [[source]] {name:?}: {message}")
+            }
+            None => format!("invalid config {file}, [[source]] {name:?}: {message}"),
+        };
+        ConfigError { message }
     }
 
     /// The data directory: flag, then `FAULTLINE_DATA_DIR`, then `[store] data_dir`, then default.
@@ -138,6 +179,19 @@ impl Config {
 #[error("{message}")]
 pub struct ConfigError {
     pub message: String,
+}
+
+/// 1-based line numbers of the lines that are exactly the table header `header`.
+fn table_header_lines(text: &str, header: &str) -> Vec<usize> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| {
+            let line = line.trim();
+            line.strip_prefix(header)
+                .is_some_and(|rest| rest.trim().is_empty() || rest.trim_start().starts_with('#'))
+        })
+        .map(|(index, _)| index + 1)
+        .collect()
 }
 
 fn optional_duration<'de, D: Deserializer<'de>>(de: D) -> Result<Option<Retention>, D::Error> {
@@ -250,6 +304,29 @@ mod tests {
         let err =
             Config::parse("[store]\nmax_disk = \"5 parsecs\"\n", Path::new("f.toml")).unwrap_err();
         assert!(err.message.contains("bad size"), "{}", err.message);
+    }
+
+    #[test]
+    fn a_duplicate_source_name_names_both_lines() {
+        let text = "[[source]]\ntype = \"sentry\"\nname = \"s\"\norg = \"a\"\nprojects = [\"w\"]\ntoken_env = \"T\"\n\n[[source]] # again\ntype = \"sentry\"\nname = \"s\"\norg = \"b\"\nprojects = [\"w\"]\ntoken_env = \"T\"\n";
+        let err = Config::parse(text, Path::new("f.toml")).unwrap_err();
+        assert!(
+            err.message.contains("f.toml, line 8") && err.message.contains("line 1;"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn unknown_source_keys_name_the_line() {
+        let text = "[store]\n\n[[source]]\ntype = \"datadog\"\nname = \"dd\"\napi_key_env = \"A\"\napp_key_env = \"B\"\nintervall = \"30s\"\n";
+        let err = Config::parse(text, Path::new("f.toml")).unwrap_err();
+        assert!(
+            err.message.contains("line 3") || err.message.contains("line 8"),
+            "{}",
+            err.message
+        );
+        assert!(err.message.contains("intervall"), "{}", err.message);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 mod bench;
 mod cli;
 mod config;
+mod eval;
 mod import;
 mod ingest;
 mod output;
@@ -18,7 +19,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-use cli::{BenchCommand, Cli, Command, SourcesCommand};
+use cli::{BenchCommand, Cli, Command, EvalCommand, SourcesCommand};
 use config::{Config, ConfigError};
 
 /// A mistake in how faultline was called; exits with code 2.
@@ -70,6 +71,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Sources(SourcesCommand::Check(args)) => {
             sources_cmd::check(&config, &args, &runtime)
         }
+        Command::Eval(EvalCommand::Scenarios(args)) => eval::scenarios(&config, &args),
         Command::Bench(BenchCommand::Ingest(args)) => {
             bench::ingest::run(&config, cli.data_dir.as_deref(), &args, &runtime)
         }

@@ -12,7 +12,7 @@ use tokio::runtime::Runtime;
 
 use crate::UsageError;
 use crate::cli::{PullArgs, SourcesCheckArgs};
-use crate::config::{Config, ConfigError, parse_duration};
+use crate::config::{Config, parse_duration};
 use crate::ingest::{Ingest, IngestSink};
 use crate::output::{print_json, write_stdout};
 
@@ -33,12 +33,10 @@ pub fn build_sources(config: &Config) -> anyhow::Result<Vec<Scheduled>> {
     config
         .sources
         .iter()
-        .map(|source| {
-            faultline_sources::build(source).map_err(|err| {
-                anyhow::Error::new(ConfigError {
-                    message: format!("source {:?}: {err}", source.name()),
-                })
-            })
+        .enumerate()
+        .map(|(index, source)| {
+            faultline_sources::build(source)
+                .map_err(|err| anyhow::Error::new(config.source_error(index, &err.to_string())))
         })
         .collect()
 }

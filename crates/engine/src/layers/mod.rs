@@ -62,7 +62,7 @@ pub struct RuleSpec {
 pub struct RulesError(pub String);
 
 /// Compiled rules, ready to classify events quickly.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct LayerRules {
     order: Vec<Layer>,
     rules: Vec<Rule>,
@@ -72,7 +72,7 @@ pub struct LayerRules {
     message_owner: Vec<usize>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Rule {
     name: String,
     layer: Layer,
