@@ -2,7 +2,7 @@
 //!
 //! ```toml
 //! [[source]]
-//! type = "sentry"            # sentry | datadog
+//! type = "sentry"            # sentry | datadog | scalyr | front | slack
 //! name = "sentry"            # unique; part of every event id
 //! base_url = "https://sentry.io"
 //! token_env = "SENTRY_TOKEN" # or token_file = "/run/secrets/sentry"
@@ -10,6 +10,27 @@
 //! projects = ["web"]
 //! interval = "30s"
 //! backfill = "24h"
+//!
+//! [[source]]
+//! type = "scalyr"
+//! name = "scalyr"
+//! base_url = "eu.scalyr.com"          # default app.scalyr.com
+//! token_env = "SCALYR_READ_LOGS_KEY"  # a Read Logs key; token_in_body = true for the legacy form
+//! filter = "$serverHost contains 'web'"
+//!
+//! [[source]]
+//! type = "front"
+//! name = "front"
+//! token_env = "FRONT_TOKEN"
+//! # event_types = ["inbound", "outbound", "out_reply", "comment", "tag", "archive"]
+//! # inboxes = ["inb_3f7k"]
+//!
+//! [[source]]
+//! type = "slack"
+//! name = "slack"
+//! token_env = "SLACK_BOT_TOKEN"       # scopes: channels:history, channels:read (groups:* for private)
+//! channels = ["C0123", "#incidents"]
+//! # thread_lookback = "24h"           # threads started this long ago still get their replies
 //! ```
 
 use std::path::PathBuf;
@@ -30,6 +51,9 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 pub enum SourceConfig {
     Sentry(SentryConfig),
     Datadog(DatadogConfig),
+    Scalyr(ScalyrConfig),
+    Front(FrontConfig),
+    Slack(SlackConfig),
 }
 
 /// When and how far back a source pulls.
@@ -51,6 +75,9 @@ impl SourceConfig {
         match self {
             SourceConfig::Sentry(config) => &config.name,
             SourceConfig::Datadog(config) => &config.name,
+            SourceConfig::Scalyr(config) => &config.name,
+            SourceConfig::Front(config) => &config.name,
+            SourceConfig::Slack(config) => &config.name,
         }
     }
 
@@ -58,6 +85,9 @@ impl SourceConfig {
         match self {
             SourceConfig::Sentry(_) => "sentry",
             SourceConfig::Datadog(_) => "datadog",
+            SourceConfig::Scalyr(_) => "scalyr",
+            SourceConfig::Front(_) => "front",
+            SourceConfig::Slack(_) => "slack",
         }
     }
 
@@ -65,6 +95,9 @@ impl SourceConfig {
         let common = match self {
             SourceConfig::Sentry(config) => &config.common,
             SourceConfig::Datadog(config) => &config.common,
+            SourceConfig::Scalyr(config) => &config.common,
+            SourceConfig::Front(config) => &config.common,
+            SourceConfig::Slack(config) => &config.common,
         };
         common.schedule()
     }
@@ -191,6 +224,96 @@ source_table!(
     rate = 2.0
 );
 
+source_table!(
+    /// `type = "scalyr"`: log lines of DataSet (Scalyr) matching a filter (`/api/query`).
+    ScalyrConfig {
+        /// `https://app.scalyr.com`, `https://eu.scalyr.com`, or a bare host such as
+        /// `eu.scalyr.com`.
+        #[serde(default = "scalyr_url")]
+        base_url: String,
+        token_env: Option<String>,
+        token_file: Option<PathBuf>,
+        /// Send the token as `"token"` in the request body (the legacy form) instead of
+        /// `Authorization: Bearer`.
+        #[serde(default)]
+        token_in_body: bool,
+        /// A DataSet filter expression, e.g. `$serverHost contains 'web' severity >= 4`;
+        /// empty means every log line.
+        #[serde(default)]
+        filter: String,
+    },
+    rate = 1.0
+);
+
+source_table!(
+    /// `type = "front"`: customer messages, staff replies and comments of Front (`/events`).
+    FrontConfig {
+        #[serde(default = "front_url")]
+        base_url: String,
+        token_env: Option<String>,
+        token_file: Option<PathBuf>,
+        /// Event types to pull (default inbound, outbound, out_reply, comment, tag, archive).
+        #[serde(default = "front_event_types")]
+        event_types: Vec<FrontEventType>,
+        /// Only these inbox ids (`inb_…`); empty means every inbox the token can read.
+        #[serde(default)]
+        inboxes: Vec<String>,
+    },
+    rate = 0.8
+);
+
+source_table!(
+    /// `type = "slack"`: messages and thread replies of some channels.
+    SlackConfig {
+        #[serde(default = "slack_url")]
+        base_url: String,
+        token_env: Option<String>,
+        token_file: Option<PathBuf>,
+        /// Channel ids (`"C0123"`) or names (`"#incidents"`).
+        channels: Vec<String>,
+        /// How far back a thread may have started and still have its new replies pulled
+        /// (`"0s"` pulls only threads started in the window).
+        #[serde(default = "slack_thread_lookback", deserialize_with = "duration")]
+        thread_lookback: Duration,
+    },
+    rate = 0.8
+);
+
+/// The `q[types][]` of Front's `/events`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FrontEventType {
+    Inbound,
+    Outbound,
+    OutReply,
+    Comment,
+    Tag,
+    Untag,
+    Archive,
+    Reopen,
+    Assign,
+    Unassign,
+    Trash,
+}
+
+impl FrontEventType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FrontEventType::Inbound => "inbound",
+            FrontEventType::Outbound => "outbound",
+            FrontEventType::OutReply => "out_reply",
+            FrontEventType::Comment => "comment",
+            FrontEventType::Tag => "tag",
+            FrontEventType::Untag => "untag",
+            FrontEventType::Archive => "archive",
+            FrontEventType::Reopen => "reopen",
+            FrontEventType::Assign => "assign",
+            FrontEventType::Unassign => "unassign",
+            FrontEventType::Trash => "trash",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SentryData {
@@ -252,6 +375,74 @@ impl DatadogConfig {
     }
 }
 
+impl ScalyrConfig {
+    pub fn token(&self) -> SecretRef {
+        SecretRef {
+            env: self.token_env.clone(),
+            file: self.token_file.clone(),
+        }
+    }
+
+    /// `base_url` with `https://` when it is a bare host.
+    pub fn api_url(&self) -> String {
+        with_scheme(&self.base_url)
+    }
+}
+
+impl FrontConfig {
+    pub fn token(&self) -> SecretRef {
+        SecretRef {
+            env: self.token_env.clone(),
+            file: self.token_file.clone(),
+        }
+    }
+}
+
+impl SlackConfig {
+    pub fn token(&self) -> SecretRef {
+        SecretRef {
+            env: self.token_env.clone(),
+            file: self.token_file.clone(),
+        }
+    }
+}
+
+fn with_scheme(url: &str) -> String {
+    let url = url.trim();
+    if url.starts_with("http://") || url.starts_with("https://") {
+        url.to_string()
+    } else {
+        format!("https://{url}")
+    }
+}
+
+fn scalyr_url() -> String {
+    "https://app.scalyr.com".to_string()
+}
+
+fn front_url() -> String {
+    "https://api2.frontapp.com".to_string()
+}
+
+fn front_event_types() -> Vec<FrontEventType> {
+    vec![
+        FrontEventType::Inbound,
+        FrontEventType::Outbound,
+        FrontEventType::OutReply,
+        FrontEventType::Comment,
+        FrontEventType::Tag,
+        FrontEventType::Archive,
+    ]
+}
+
+fn slack_url() -> String {
+    "https://slack.com/api".to_string()
+}
+
+fn slack_thread_lookback() -> Duration {
+    Duration::from_secs(24 * 3600)
+}
+
 fn sentry_url() -> String {
     "https://sentry.io".to_string()
 }
@@ -267,6 +458,10 @@ fn datadog_data() -> Vec<DatadogData> {
         DatadogData::Events,
         DatadogData::Monitors,
     ]
+}
+
+fn duration<'de, D: Deserializer<'de>>(de: D) -> Result<Duration, D::Error> {
+    optional_duration(de)?.ok_or_else(|| serde::de::Error::custom("a duration is required"))
 }
 
 fn optional_duration<'de, D: Deserializer<'de>>(de: D) -> Result<Option<Duration>, D::Error> {
@@ -292,7 +487,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     })
 }
 
-/// Checks what serde cannot: unique names.
+/// Checks what serde cannot: unique names, and lists that must not be empty.
 pub fn validate(sources: &[SourceConfig]) -> Result<(), String> {
     let mut seen = std::collections::HashSet::new();
     for source in sources {
@@ -302,6 +497,76 @@ pub fn validate(sources: &[SourceConfig]) -> Result<(), String> {
                 source.name()
             ));
         }
+        validate_lists(source)?;
     }
     Ok(())
+}
+
+fn validate_lists(source: &SourceConfig) -> Result<(), String> {
+    let empty = match source {
+        SourceConfig::Slack(slack) if slack.channels.iter().all(|c| c.trim().is_empty()) => {
+            Some(("channels", "channels = [\"C0123\", \"#incidents\"]"))
+        }
+        SourceConfig::Front(front) if front.event_types.is_empty() => Some((
+            "event_types",
+            "event_types = [\"inbound\", \"comment\"], or leave the key out for the default types",
+        )),
+        _ => None,
+    };
+    match empty {
+        Some((key, example)) => Err(format!(
+            "source {:?}: {key} is empty; list what to pull, e.g. {example}",
+            source.name()
+        )),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(json: serde_json::Value) -> Result<SourceConfig, String> {
+        serde_json::from_value(json).map_err(|err| err.to_string())
+    }
+
+    #[test]
+    fn scalyr_front_and_slack_tables_have_defaults() {
+        let scalyr = parse(serde_json::json!({"type": "scalyr", "name": "logs", "token_env": "SCALYR_TOKEN", "base_url": "eu.scalyr.com"})).unwrap();
+        let SourceConfig::Scalyr(scalyr) = scalyr else {
+            panic!()
+        };
+        assert_eq!(scalyr.api_url(), "https://eu.scalyr.com");
+        assert_eq!((scalyr.filter.as_str(), scalyr.token_in_body), ("", false));
+        let front = parse(
+            serde_json::json!({"type": "front", "name": "support", "token_env": "FRONT_TOKEN"}),
+        )
+        .unwrap();
+        let SourceConfig::Front(front) = front else {
+            panic!()
+        };
+        assert_eq!(front.base_url, "https://api2.frontapp.com");
+        assert_eq!(front.event_types.len(), 6);
+        assert_eq!(front.common.max_requests_per_second, 0.8);
+        let slack = parse(serde_json::json!({"type": "slack", "name": "slack", "token_env": "SLACK_TOKEN", "channels": ["C0123", "#incidents"], "thread_lookback": "2h"})).unwrap();
+        assert_eq!(slack.type_name(), "slack");
+        let SourceConfig::Slack(slack) = slack else {
+            panic!()
+        };
+        assert_eq!(slack.thread_lookback, Duration::from_secs(7200));
+        assert_eq!(slack.base_url, "https://slack.com/api");
+    }
+
+    #[test]
+    fn unknown_keys_and_empty_lists_are_refused() {
+        let typo = parse(serde_json::json!({"type": "slack", "name": "s", "channel": ["C1"]}));
+        assert!(typo.unwrap_err().contains("unknown field `channel`"));
+        let bad_type =
+            parse(serde_json::json!({"type": "front", "name": "f", "event_types": ["inbund"]}));
+        assert!(bad_type.unwrap_err().contains("unknown variant `inbund`"));
+        let empty =
+            parse(serde_json::json!({"type": "slack", "name": "s", "channels": []})).unwrap();
+        let err = validate(&[empty]).unwrap_err();
+        assert!(err.contains("channels is empty"), "{err}");
+    }
 }

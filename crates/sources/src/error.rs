@@ -31,6 +31,10 @@ pub enum PullError {
         attempts: usize,
         last: Box<PullError>,
     },
+    /// The vendor said no in its own words (Slack `{"ok": false}`, Scalyr `error/client/…`),
+    /// often with HTTP 200; `kind` is one of the kinds of [`PullError::kind`].
+    #[error("{message}")]
+    Rejected { kind: &'static str, message: String },
     #[error("config: {0}")]
     Config(String),
     #[error("storing the events failed: {0}")]
@@ -51,9 +55,55 @@ impl PullError {
             PullError::Vendor { .. } => "vendor",
             PullError::Malformed { .. } => "malformed",
             PullError::GaveUp { last, .. } => last.kind(),
+            PullError::Rejected { kind, .. } => kind,
             PullError::Config(_) => "config",
             PullError::Sink(_) => "sink",
             PullError::Cancelled => "cancelled",
+        }
+    }
+
+    /// The same error with `context` (e.g. "channel #incidents (C0123)") in front of its
+    /// message, for sources that pull several things in one stream.
+    pub fn context(self, context: &str) -> PullError {
+        let prefix = |message: String| format!("{context}: {message}");
+        match self {
+            PullError::Unauthorized { message } => PullError::Unauthorized {
+                message: prefix(message),
+            },
+            PullError::Forbidden { message } => PullError::Forbidden {
+                message: prefix(message),
+            },
+            PullError::NotFound { endpoint, message } => PullError::NotFound {
+                endpoint,
+                message: prefix(message),
+            },
+            PullError::Network(message) => PullError::Network(prefix(message)),
+            PullError::RateLimited { message } => PullError::RateLimited {
+                message: prefix(message),
+            },
+            PullError::Vendor { status, message } => PullError::Vendor {
+                status,
+                message: prefix(message),
+            },
+            PullError::Malformed {
+                what,
+                detail,
+                excerpt,
+            } => PullError::Malformed {
+                what,
+                detail: format!("{detail} in {context}"),
+                excerpt,
+            },
+            PullError::GaveUp { attempts, last } => PullError::GaveUp {
+                attempts,
+                last: Box::new(last.context(context)),
+            },
+            PullError::Rejected { kind, message } => PullError::Rejected {
+                kind,
+                message: prefix(message),
+            },
+            PullError::Config(message) => PullError::Config(prefix(message)),
+            other @ (PullError::Sink(_) | PullError::Cancelled) => other,
         }
     }
 }

@@ -46,6 +46,9 @@ pub struct ClientConfig {
     pub max_backoff: Duration,
     /// Headers sent with every request, e.g. `Authorization: Bearer …`.
     pub auth_headers: Vec<(HeaderName, Secret)>,
+    /// Fields added to every JSON object body when it is sent (Scalyr's legacy
+    /// `"token": …`), so the secret never sits in a [`Request`].
+    pub auth_json_fields: Vec<(&'static str, Secret)>,
     pub describe_error: DescribeError,
 }
 
@@ -60,6 +63,7 @@ impl ClientConfig {
             min_backoff: Duration::from_millis(500),
             max_backoff: Duration::from_secs(60),
             auth_headers: Vec::new(),
+            auth_json_fields: Vec::new(),
             describe_error,
         }
     }
@@ -266,7 +270,7 @@ impl PullClient {
             builder = builder.query(&request.query);
         }
         if let Some(json) = &request.json {
-            builder = builder.json(json);
+            builder = builder.json(with_auth_fields(json, &config.auth_json_fields).as_ref());
         }
         for (name, secret) in &config.auth_headers {
             if let Ok(mut value) = HeaderValue::from_str(secret.expose()) {
@@ -342,16 +346,16 @@ impl PullClient {
         self.inner.limiter.until_ready().await;
     }
 
-    /// Reads Sentry's `X-Sentry-Rate-Limit-*` and Datadog's `X-RateLimit-*` headers: when none
-    /// are left, the next request waits for the reset.
+    /// Reads Sentry's `X-Sentry-Rate-Limit-*` and the `X-RateLimit-*` headers of Datadog, Front
+    /// and Scalyr: when none are left, the next request waits for the reset.
     fn note_rate_limit(&self, headers: &HeaderMap) {
         let remaining = header_number(headers, "x-sentry-rate-limit-remaining")
             .or_else(|| header_number(headers, "x-ratelimit-remaining"));
-        if remaining.is_some_and(|left| left <= 0.0) {
-            if let Some(wait) = vendor_reset(headers) {
-                *self.inner.paused_until.lock() =
-                    Some(Instant::now() + wait.min(Duration::from_secs(600)));
-            }
+        if remaining.is_some_and(|left| left <= 0.0)
+            && let Some(wait) = vendor_reset(headers)
+        {
+            *self.inner.paused_until.lock() =
+                Some(Instant::now() + wait.min(Duration::from_secs(600)));
         }
     }
 }
@@ -370,17 +374,53 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     Some(when.duration_since(SystemTime::now()).unwrap_or_default())
 }
 
-/// When the vendor's window resets: Sentry sends an epoch second, Datadog seconds from now.
+/// When the vendor's window resets: Sentry and Front send an epoch second, Datadog seconds
+/// from now.
 fn vendor_reset(headers: &HeaderMap) -> Option<Duration> {
-    if let Some(epoch) = header_number(headers, "x-sentry-rate-limit-reset") {
-        let now = SystemTime::now()
+    let seconds = match header_number(headers, "x-sentry-rate-limit-reset") {
+        Some(epoch) => epoch - epoch_now()?,
+        None => {
+            let value = header_number(headers, "x-ratelimit-reset")?;
+            if value > EPOCH_SECONDS_FROM {
+                value - epoch_now()?
+            } else {
+                value
+            }
+        }
+    };
+    Some(Duration::from_secs_f64(seconds.clamp(0.0, 3600.0)))
+}
+
+/// A reset value above this (September 2001) is an epoch second, not a wait.
+const EPOCH_SECONDS_FROM: f64 = 1e9;
+
+fn epoch_now() -> Option<f64> {
+    Some(
+        SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
             .ok()?
-            .as_secs_f64();
-        return Some(Duration::from_secs_f64((epoch - now).clamp(0.0, 3600.0)));
+            .as_secs_f64(),
+    )
+}
+
+/// The body with the secret fields added, when there are any and it is a JSON object.
+fn with_auth_fields<'j>(
+    json: &'j serde_json::Value,
+    fields: &[(&'static str, Secret)],
+) -> std::borrow::Cow<'j, serde_json::Value> {
+    match json {
+        serde_json::Value::Object(object) if !fields.is_empty() => {
+            let mut object = object.clone();
+            for (name, secret) in fields {
+                object.insert(
+                    (*name).to_string(),
+                    serde_json::Value::String(secret.expose().to_string()),
+                );
+            }
+            std::borrow::Cow::Owned(serde_json::Value::Object(object))
+        }
+        _ => std::borrow::Cow::Borrowed(json),
     }
-    header_number(headers, "x-ratelimit-reset")
-        .map(|seconds| Duration::from_secs_f64(seconds.clamp(0.0, 3600.0)))
 }
 
 /// A network error in words, without the URL's query (which can hold filters, never secrets,
@@ -419,4 +459,49 @@ pub fn excerpt(body: &[u8]) -> String {
         out.push('…');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, String)]) -> HeaderMap {
+        pairs
+            .iter()
+            .map(|(name, value)| {
+                (
+                    HeaderName::from_static(name),
+                    HeaderValue::from_str(value).unwrap(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_rate_limit_reset_is_read_as_a_wait_or_as_an_epoch_second() {
+        let datadog = headers(&[("x-ratelimit-reset", "7".into())]);
+        assert_eq!(vendor_reset(&datadog), Some(Duration::from_secs(7)));
+        let in_ten_seconds = epoch_now().unwrap() as u64 + 10;
+        let front = headers(&[("x-ratelimit-reset", in_ten_seconds.to_string())]);
+        let wait = vendor_reset(&front).unwrap();
+        assert!(
+            wait > Duration::from_secs(8) && wait <= Duration::from_secs(10),
+            "{wait:?}"
+        );
+        let past = headers(&[("x-ratelimit-reset", "1694046531".into())]);
+        assert_eq!(vendor_reset(&past), Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn secret_body_fields_are_added_only_to_json_objects() {
+        let fields = [("token", Secret::new("s3cret"))];
+        let body = serde_json::json!({"queryType": "log"});
+        assert_eq!(
+            with_auth_fields(&body, &fields).as_ref(),
+            &serde_json::json!({"queryType": "log", "token": "s3cret"})
+        );
+        let list = serde_json::json!([1]);
+        assert_eq!(with_auth_fields(&list, &fields).as_ref(), &list);
+        assert_eq!(with_auth_fields(&body, &[]).as_ref(), &body);
+    }
 }

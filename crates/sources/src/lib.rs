@@ -24,7 +24,10 @@ pub use scheduler::{RoundReport, Scheduled, Scheduler, SourceStatus, StatusBoard
 pub use source::{Check, EventSink, PullCount, Source, Window};
 
 pub mod datadog;
+pub mod front;
+pub mod scalyr;
 pub mod sentry;
+pub mod slack;
 
 use std::sync::Arc;
 
@@ -33,6 +36,9 @@ pub fn build(config: &SourceConfig) -> Result<Scheduled, PullError> {
     let source: Arc<dyn Source> = match config {
         SourceConfig::Sentry(sentry) => Arc::new(sentry::SentrySource::new(sentry)?),
         SourceConfig::Datadog(datadog) => Arc::new(datadog::DatadogSource::new(datadog)?),
+        SourceConfig::Scalyr(scalyr) => Arc::new(scalyr::ScalyrSource::new(scalyr)?),
+        SourceConfig::Front(front) => Arc::new(front::FrontSource::new(front)?),
+        SourceConfig::Slack(slack) => Arc::new(slack::SlackSource::new(slack)?),
     };
     Ok(Scheduled {
         source,

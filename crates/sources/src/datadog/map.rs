@@ -15,7 +15,10 @@ use serde_json::value::RawValue;
 
 use crate::map::body::{describe_non_json, is_blank};
 use crate::map::error::{Invalid, excerpt};
-use crate::map::fields::{base_event, fill, insert_attr, required_time, status_code, time_attr};
+use crate::map::fields::{
+    base_event, fill, insert_attr, parse_f64, required_time, status_code, take, take_first,
+    take_parsed, time_attr,
+};
 use crate::map::json::{
     Flattened, Items, MaybeObject, Text, TextField, nanos_to_millis, parse_timestamp,
 };
@@ -314,32 +317,6 @@ fn tags_into_attrs(event: &mut Event, tags: &Tags<'_>) {
 /// Datadog's own spellings of "the service is unknown".
 fn known_service(name: Option<&str>) -> Option<&str> {
     name.filter(|name| !matches!(*name, "undefined" | "null" | "none"))
-}
-
-fn take(attrs: &mut BTreeMap<String, String>, key: &str) -> Option<String> {
-    attrs.remove(key).filter(|value| !value.is_empty())
-}
-
-fn take_first(attrs: &mut BTreeMap<String, String>, keys: &[&str]) -> Option<String> {
-    keys.iter().find_map(|key| take(attrs, key))
-}
-
-/// Moves an attribute into a typed field when it parses; an unreadable value stays an attribute.
-fn take_parsed<T>(
-    attrs: &mut BTreeMap<String, String>,
-    key: &str,
-    parse: impl Fn(&str) -> Option<T>,
-) -> Option<T> {
-    let parsed = attrs.get(key).and_then(|value| parse(value))?;
-    attrs.remove(key);
-    Some(parsed)
-}
-
-fn parse_f64(text: &str) -> Option<f64> {
-    text.trim()
-        .parse::<f64>()
-        .ok()
-        .filter(|value| value.is_finite())
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
-//! Shared pieces of the vendor mappers (`sentry::map`, `datadog::map`): the mapping context,
-//! pages, errors, and lenient zero-copy JSON readers.
+//! Shared pieces of the vendor mappers (`sentry::map`, `datadog::map`, `scalyr::map`,
+//! `front::map`, `slack::map`): the mapping context, pages, errors, lenient zero-copy JSON
+//! readers and markup-to-text helpers.
 //!
 //! Every mapper is a pure function of the configured source name and the response body: no I/O,
 //! no clock, no global state. Re-mapping the same body gives the same events with the same ids,
@@ -21,6 +22,7 @@ pub(crate) mod error;
 pub(crate) mod fields;
 pub(crate) mod json;
 pub(crate) mod page;
+pub(crate) mod text;
 
 use faultline_model::Event;
 use serde::Serialize;

@@ -47,6 +47,13 @@ pub(crate) fn first_unreadable<'b, T: Deserialize<'b>>(
     })
 }
 
+/// Whether the body mentions `"key"`: a cheap test before re-reading a failed body for a key.
+pub(crate) fn mentions_key(body: &[u8], key: &str) -> bool {
+    let quoted = format!("\"{key}\"");
+    body.windows(quoted.len())
+        .any(|window| window == quoted.as_bytes())
+}
+
 /// Attaches item `index` of a JSON array body to a problem found while mapping it.
 pub(crate) fn in_array_item(problem: Invalid, body: &[u8], index: usize) -> MapError {
     let items = serde_json::from_slice::<Vec<&RawValue>>(body).unwrap_or_default();

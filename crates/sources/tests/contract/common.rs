@@ -51,6 +51,39 @@ impl EventSink for StoreSink {
     }
 }
 
+/// A store that refuses the next `refusals` writes (a full disk), then stores.
+pub struct RefusingSink {
+    pub store: Arc<StoreSink>,
+    refusals: AtomicUsize,
+}
+
+impl RefusingSink {
+    pub fn new(store: Arc<StoreSink>, refusals: usize) -> Arc<RefusingSink> {
+        Arc::new(RefusingSink {
+            store,
+            refusals: AtomicUsize::new(refusals),
+        })
+    }
+}
+
+#[async_trait]
+impl EventSink for RefusingSink {
+    async fn write(&self, source: &str, events: Vec<Event>) -> Result<(), PullError> {
+        let refuse = self
+            .refusals
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
+                left.checked_sub(1)
+            })
+            .is_ok();
+        if refuse {
+            return Err(PullError::Sink(
+                "No space left on device (os error 28)".into(),
+            ));
+        }
+        self.store.write(source, events).await
+    }
+}
+
 /// What the fake vendor does to one request instead of answering it normally.
 #[derive(Debug, Clone)]
 pub enum Fault {
@@ -60,6 +93,8 @@ pub enum Fault {
     Slow(Duration),
     /// Answers with the first half of the body.
     Truncated,
+    /// Answers correctly, with these headers added (say, a rate-limit quota used up).
+    Headers(Vec<(&'static str, String)>),
 }
 
 /// Faults for the next requests, in order, and the number of requests seen.
@@ -94,6 +129,9 @@ impl Script {
             Some(Fault::Slow(delay)) => ok.set_delay(delay),
             Some(Fault::Truncated) => ResponseTemplate::new(200)
                 .set_body_raw(body[..body.len() / 2].to_vec(), "application/json"),
+            Some(Fault::Headers(headers)) => headers.into_iter().fold(ok, |ok, (name, value)| {
+                ok.insert_header(name, value.as_str())
+            }),
         }
     }
 }

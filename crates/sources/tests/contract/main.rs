@@ -5,4 +5,7 @@
 
 mod common;
 mod datadog;
+mod front;
+mod scalyr;
 mod sentry;
+mod slack;

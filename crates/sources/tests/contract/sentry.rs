@@ -246,7 +246,8 @@ fn a_truncated_page_fails_the_pull_without_moving_the_checkpoint_and_the_next_pu
         // The empty older backfill chunk, the first page of the recent one, then a broken page.
         let script = Script::new(vec![None, None, Some(Fault::Truncated)]);
         let events = events(250, now);
-        let oldest = Timestamp::parse_rfc3339(events[249]["dateCreated"].as_str().unwrap()).unwrap();
+        let oldest =
+            Timestamp::parse_rfc3339(events[249]["dateCreated"].as_str().unwrap()).unwrap();
         let server = serve(events, script.clone(), false).await;
         let sink = StoreSink::open(&dir.path().join("store"));
         let scheduler = scheduler(&server, sink.clone(), dir.path(), TOKEN);

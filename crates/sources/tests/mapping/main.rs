@@ -3,6 +3,9 @@
 mod common;
 
 mod datadog;
+mod front;
 mod golden;
 mod robustness;
+mod scalyr;
 mod sentry;
+mod slack;
