@@ -193,6 +193,25 @@ pub enum EvalCommand {
     /// Run the engine over N seeds of every scenario; print AC@1/AC@3 of the root layer,
     /// incidents on quiet days and onset error.
     Scenarios(EvalScenariosArgs),
+    /// How well the layer rules place the generated events: accuracy per true layer and the
+    /// most common confusions, with an example of each.
+    Layers(EvalLayersArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EvalLayersArgs {
+    /// Seeds per scenario (1..=N)
+    #[arg(long, default_value_t = 2)]
+    pub seeds: u64,
+    /// Only these scenarios (default: all)
+    #[arg(long = "scenario", value_name = "NAME")]
+    pub scenarios: Vec<String>,
+    /// Count background events too (default: only the failure's root and symptom events)
+    #[arg(long)]
+    pub background: bool,
+    /// Confusions to print
+    #[arg(long, default_value_t = 30)]
+    pub top: usize,
 }
 
 #[derive(Debug, Args)]
@@ -209,6 +228,9 @@ pub struct EvalScenariosArgs {
     /// Print every miss (wrong root, incident on a quiet day)
     #[arg(long, short)]
     pub verbose: bool,
+    /// Print each run's incidents and findings
+    #[arg(long)]
+    pub show: bool,
     /// Exit with 1 unless the bars are met (AC@1 >= 90%, AC@3 >= 98%, quiet days quiet,
     /// median onset error <= 60 s)
     #[arg(long)]

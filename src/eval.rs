@@ -14,7 +14,7 @@ use faultline_scenario::{
 };
 use serde::Serialize;
 
-use crate::cli::EvalScenariosArgs;
+use crate::cli::{EvalLayersArgs, EvalScenariosArgs};
 use crate::config::Config;
 use crate::output::print_json;
 
@@ -75,7 +75,7 @@ pub fn scenarios(config: &Config, args: &EvalScenariosArgs) -> anyhow::Result<()
         ..GenOptions::default()
     };
     let started = Instant::now();
-    let runs = run_all(&specs, args.seeds, &options, &rules)?;
+    let runs = run_all(&specs, args.seeds, &options, &rules, args.show)?;
     let summary = summarize(&specs, args.seeds, runs, started.elapsed().as_secs_f64());
     if args.json {
         print_json(&summary)?;
@@ -117,6 +117,7 @@ fn run_all(
     seeds: u64,
     options: &GenOptions,
     rules: &LayerRules,
+    show: bool,
 ) -> anyhow::Result<Vec<Run>> {
     let jobs: Vec<(&ScenarioSpec, u64)> = specs
         .iter()
@@ -130,7 +131,7 @@ fn run_all(
                 scope.spawn(|| {
                     let mut done = Vec::new();
                     while let Some((spec, seed)) = jobs.get(next.fetch_add(1, Ordering::Relaxed)) {
-                        done.push(run_one(spec, *seed, options, rules)?);
+                        done.push(run_one(spec, *seed, options, rules, show)?);
                     }
                     Ok(done)
                 })
@@ -155,6 +156,7 @@ pub fn run_one(
     seed: u64,
     options: &GenOptions,
     rules: &LayerRules,
+    show: bool,
 ) -> anyhow::Result<Run> {
     let mut day = generate(spec.name, seed, options).map_err(|err| anyhow::anyhow!("{err}"))?;
     let mut enricher = Enricher::new(rules.clone());
@@ -168,6 +170,9 @@ pub fn run_one(
         &EngineConfig::default(),
         &|fingerprint| enricher.resolve_fingerprint(fingerprint),
     );
+    if show {
+        print_report(spec.name, seed, &day.truth, &report);
+    }
     let onset_error_seconds = match (report.incidents.first(), day.truth.onset) {
         (Some(top), Some(truth)) => Some(
             (top.onset.as_micros() - truth.as_micros()).abs() as f64 / MICROS_PER_SECOND as f64,
@@ -287,6 +292,111 @@ fn median(mut values: Vec<f64>) -> Option<f64> {
 
 fn percent(value: Option<f64>) -> String {
     value.map_or("-".into(), |v| format!("{:.0}%", v * 100.0))
+}
+
+fn print_report(
+    scenario: &str,
+    seed: u64,
+    truth: &faultline_scenario::Truth,
+    report: &ChangeReport,
+) {
+    let mut text = format!(
+        "== {scenario} seed {seed}: truth {} {} onset {}\n",
+        truth.root_layer.map_or("quiet", |layer| layer.as_str()),
+        truth.root_service.as_deref().unwrap_or("-"),
+        truth.onset.map_or("-".into(), |ts| ts.to_rfc3339()),
+    );
+    for (rank, incident) in report.incidents.iter().enumerate() {
+        text.push_str(&format!(
+            "  #{} score {:.2} root {} {} onset {}\n",
+            rank + 1,
+            incident.score,
+            incident.root_cause.layer.as_str(),
+            incident.root_cause.service.as_deref().unwrap_or("-"),
+            incident.onset.to_rfc3339()
+        ));
+        for candidate in &incident.root_candidates {
+            text.push_str(&format!(
+                "     candidate {} {} onset {} score {:.2}\n",
+                candidate.layer.as_str(),
+                candidate.service.as_deref().unwrap_or("-"),
+                candidate.onset.to_rfc3339(),
+                candidate.score
+            ));
+        }
+        for finding in &incident.findings {
+            let summary: String = finding.summary.chars().take(100).collect();
+            text.push_str(&format!(
+                "     {:<10} {:<13} {:<16} {} n={} ratio={:.1} p={:.1e} {summary}\n",
+                finding.kind.as_str(),
+                finding.layer.as_str(),
+                finding.service.as_deref().unwrap_or("-"),
+                finding.onset.to_rfc3339(),
+                finding.count,
+                finding.ratio,
+                finding.p_value
+            ));
+        }
+    }
+    print!("{text}");
+}
+
+/// Layer accuracy of the rules over generated, labelled events.
+pub fn layers(config: &Config, args: &EvalLayersArgs) -> anyhow::Result<()> {
+    use std::collections::BTreeMap;
+    let rules = config.layer_rules()?;
+    let options = GenOptions {
+        history: std::time::Duration::from_secs(3600),
+        ..GenOptions::default()
+    };
+    let mut per_layer: BTreeMap<&'static str, (u64, u64)> = BTreeMap::new();
+    let mut confusions: BTreeMap<(&'static str, &'static str, String), (u64, String)> =
+        BTreeMap::new();
+    for spec in selected(&args.scenarios)? {
+        for seed in 1..=args.seeds {
+            let day = faultline_scenario::generate_labeled(spec.name, seed, &options)
+                .map_err(|err| anyhow::anyhow!("{err}"))?;
+            for (event, label) in day.generated.events.iter().zip(&day.labels) {
+                if !args.background && label.role == faultline_scenario::Role::Background {
+                    continue;
+                }
+                let got = rules.layer_of(event);
+                let entry = per_layer.entry(label.layer.as_str()).or_default();
+                entry.0 += 1;
+                if got == label.layer {
+                    entry.1 += 1;
+                    continue;
+                }
+                let key = (
+                    label.layer.as_str(),
+                    got.as_str(),
+                    event.service.clone().unwrap_or_default(),
+                );
+                let confusion = confusions.entry(key).or_insert((0, String::new()));
+                confusion.0 += 1;
+                if confusion.1.is_empty() {
+                    confusion.1 = event.message.chars().take(110).collect();
+                }
+            }
+        }
+    }
+    println!("{:<14} {:>8} {:>9}", "true layer", "events", "accuracy");
+    for (layer, (total, right)) in &per_layer {
+        println!(
+            "{layer:<14} {total:>8} {:>8.1}%",
+            *right as f64 * 100.0 / *total as f64
+        );
+    }
+    let mut ranked: Vec<_> = confusions.into_iter().collect();
+    ranked.sort_by(|a, b| b.1.0.cmp(&a.1.0));
+    println!(
+        "\n{:>6}  {:<13} -> {:<13} {:<18} example",
+        "count", "true", "rules", "service"
+    );
+    for ((truth, got, service), (count, example)) in ranked.into_iter().take(args.top) {
+        println!("{count:>6}  {truth:<13} -> {got:<13} {service:<18} {example}");
+    }
+    Ok(())
 }
 
 fn print_table(summary: &Summary, verbose: bool) {

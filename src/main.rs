@@ -72,6 +72,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             sources_cmd::check(&config, &args, &runtime)
         }
         Command::Eval(EvalCommand::Scenarios(args)) => eval::scenarios(&config, &args),
+        Command::Eval(EvalCommand::Layers(args)) => eval::layers(&config, &args),
         Command::Bench(BenchCommand::Ingest(args)) => {
             bench::ingest::run(&config, cli.data_dir.as_deref(), &args, &runtime)
         }
