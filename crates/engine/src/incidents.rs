@@ -148,6 +148,12 @@ fn assemble(
     }
 }
 
+/// −log10 p beyond this adds nothing: the finding is certain either way.
+const MAX_EVIDENCE: f64 = 30.0;
+
+/// A finding is strong when its evidence is at least this share of the incident's strongest.
+const STRONG_SHARE: f64 = 0.2;
+
 /// Candidate roots: one per layer × service, best first. The earliest onset counts most
 /// (within the tolerance, onsets are a tie), then the deepest layer, then the strength of the
 /// evidence, then a deploy just before it for code-level changes.
@@ -157,8 +163,16 @@ fn rank_roots(
     rules: &LayerRules,
     config: &ClusterConfig,
 ) -> Vec<RootCandidate> {
+    // Onsets of weak findings are uncertain (a stray early event can set them), so the
+    // reference "first" onset is the earliest among the strong findings of the incident.
+    let strongest = findings
+        .iter()
+        .map(|d| evidence(&d.finding))
+        .fold(0.0, f64::max);
+    let strong = STRONG_SHARE * strongest;
     let earliest = findings
         .iter()
+        .filter(|d| evidence(&d.finding) >= strong)
         .map(|d| d.finding.onset)
         .min()
         .unwrap_or_default();
@@ -173,17 +187,29 @@ fn rank_roots(
     let mut candidates: Vec<RootCandidate> = groups
         .into_iter()
         .map(|((layer, service), members)| {
-            let onset = members.iter().map(|f| f.onset).min().unwrap_or(earliest);
+            let onset = members
+                .iter()
+                .filter(|f| evidence(f) >= strong)
+                .map(|f| f.onset)
+                .min()
+                .or_else(|| members.iter().map(|f| f.onset).min())
+                .unwrap_or(earliest);
             let late =
                 (onset.as_micros() - earliest.as_micros() - config.tolerance_micros).max(0) as f64;
-            let timing = (-late / (60.0 * MICROS_PER_SECOND as f64)).exp();
+            let confidence = members
+                .iter()
+                .map(|f| evidence(f))
+                .fold(0.0, f64::max)
+                .min(strong)
+                / strong.max(1e-9);
+            let timing = confidence * (-late / (60.0 * MICROS_PER_SECOND as f64)).exp();
             let only_drops = members.iter().all(|f| f.kind == FindingKind::Drop);
             let depth = if only_drops || layer == Layer::Unknown {
                 0.0
             } else {
                 rules.depth(layer) as f64 / max_depth
             };
-            let evidence: f64 = members.iter().map(|f| evidence(f)).sum::<f64>().min(60.0) / 60.0;
+            let evidence = members.iter().map(|f| evidence(f)).fold(0.0, f64::max) / MAX_EVIDENCE;
             let deploy = deploy_bonus(&members, layer, onset, suspects);
             RootCandidate {
                 layer,
@@ -200,7 +226,7 @@ fn rank_roots(
 /// −log10 of the adjusted p-value, capped, weighted down for drops (a symptom more often
 /// than a cause).
 fn evidence(finding: &Finding) -> f64 {
-    let strength = (-finding.p_value.max(1e-300).log10()).min(30.0);
+    let strength = (-finding.p_value.max(1e-300).log10()).min(MAX_EVIDENCE);
     if finding.kind == FindingKind::Drop {
         strength * 0.5
     } else {

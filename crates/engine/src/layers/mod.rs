@@ -255,6 +255,15 @@ fn compile_rule(spec: RuleSpec) -> Result<Rule, RulesError> {
     })
 }
 
+/// The exception type: the event's own, or the one a tracer left in its attributes.
+fn error_type(event: &Event) -> Option<&str> {
+    event.error_type.as_deref().or_else(|| {
+        ["error.kind", "error.type"]
+            .iter()
+            .find_map(|key| event.attrs.get(*key).map(String::as_str))
+    })
+}
+
 impl Rule {
     /// `Some(reasons)` when every field the rule names matches.
     fn explain(&self, event: &Event, message_hit: Option<&String>) -> Option<Vec<String>> {
@@ -264,7 +273,7 @@ impl Rule {
         }
         check_globs(
             &self.error_type,
-            event.error_type.as_deref(),
+            error_type(event),
             "error_type",
             &mut reasons,
         )?;
