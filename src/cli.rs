@@ -54,12 +54,16 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// Files to import
+    /// Files to import (for slack-export: the export's .zip or its unpacked folder)
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// Input format
     #[arg(long, value_enum, default_value_t = ImportFormat::Ndjson)]
     pub format: ImportFormat,
+    /// Source name of vendor-format events (the first part of their ids) [default: the name of
+    /// the one configured source of that vendor, else the vendor: sentry, datadog, …]
+    #[arg(long, value_name = "NAME")]
+    pub source: Option<String>,
     /// Events per write (each write is one fsync)
     #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub batch: u32,
@@ -72,6 +76,17 @@ pub struct ImportArgs {
 pub enum ImportFormat {
     /// Normalized events, one JSON object a line (schemas/event.schema.json)
     Ndjson,
+    /// Sentry events: one event JSON per file, an array of them, or one a line
+    SentryJson,
+    /// Datadog logs: log objects as in the logs API's data[] (or archives), as an array,
+    /// {"data": [...]}, or one a line
+    DatadogLogs,
+    /// Scalyr/DataSet: one log match object a line, as in the query API's matches[]
+    ScalyrNdjson,
+    /// Slack workspace export: the .zip or its folder (channels.json, <channel>/<day>.json)
+    SlackExport,
+    /// Front analytics export of messages (CSV with a header row)
+    FrontCsv,
 }
 
 #[derive(Debug, Args)]

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use faultline_engine::layers::LayerRules;
+use faultline_engine::symptoms::SymptomRules;
 use faultline_sources::SourceConfig;
 use faultline_store::{SqlLimits, StoreConfig};
 use serde::{Deserialize, Deserializer};
@@ -22,6 +23,8 @@ pub struct Config {
     pub server: ServerSection,
     #[serde(default)]
     pub engine: EngineSection,
+    #[serde(default)]
+    pub privacy: PrivacySection,
     /// `[[source]]` tables: the vendors to pull from.
     #[serde(default, rename = "source")]
     pub sources: Vec<SourceConfig>,
@@ -56,6 +59,30 @@ pub struct StoreSection {
 pub struct EngineSection {
     /// A layer rules file (TOML), tried before the built-in rules.
     pub rules: Option<PathBuf>,
+    /// A symptom rules file (TOML) for user reports, tried before the built-in rules.
+    pub symptoms: Option<PathBuf>,
+}
+
+/// `[privacy]`: redaction of personal data and secrets before anything is stored.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrivacySection {
+    /// "on" (the default) or "off".
+    #[serde(default)]
+    pub redaction: Redaction,
+    /// The environment variable holding the key of the user hashes
+    /// (default FAULTLINE_PRIVACY_KEY).
+    pub key_env: Option<String>,
+    /// A file holding the key (used when the variable is not set).
+    pub key_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Redaction {
+    #[default]
+    On,
+    Off,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -153,6 +180,19 @@ impl Config {
             message: format!("cannot read the layer rules {}: {err}", path.display()),
         })?;
         LayerRules::with_user_rules(&text).map_err(|err| ConfigError {
+            message: format!("{} ({})", err, path.display()),
+        })
+    }
+
+    /// The symptom rules: the built-in ones, with the `[engine] symptoms` file first when set.
+    pub fn symptom_rules(&self) -> Result<SymptomRules, ConfigError> {
+        let Some(path) = &self.engine.symptoms else {
+            return Ok(SymptomRules::defaults());
+        };
+        let text = std::fs::read_to_string(path).map_err(|err| ConfigError {
+            message: format!("cannot read the symptom rules {}: {err}", path.display()),
+        })?;
+        SymptomRules::with_user_rules(&text).map_err(|err| ConfigError {
             message: format!("{} ({})", err, path.display()),
         })
     }
@@ -333,6 +373,37 @@ mod tests {
     fn flag_beats_config_for_the_data_dir() {
         let config = Config::parse("[store]\ndata_dir = \"/a\"\n", Path::new("f.toml")).unwrap();
         assert_eq!(config.data_dir(Some(Path::new("/b"))), PathBuf::from("/b"));
+    }
+
+    #[test]
+    fn privacy_is_on_by_default_and_symptom_rules_load() {
+        let config = Config::parse("", Path::new("f.toml")).unwrap();
+        assert_eq!(config.privacy.redaction, Redaction::On);
+        let config = Config::parse(
+            "[privacy]\nredaction = \"off\"\nkey_env = \"K\"\n",
+            Path::new("f.toml"),
+        )
+        .unwrap();
+        assert_eq!(config.privacy.redaction, Redaction::Off);
+        let err =
+            Config::parse("[privacy]\nredaction = \"maybe\"\n", Path::new("f.toml")).unwrap_err();
+        assert!(err.message.contains("line 2"), "{}", err.message);
+        let dir = tempfile::tempdir().unwrap();
+        let rules = dir.path().join("symptoms.toml");
+        std::fs::write(
+            &rules,
+            "[[rule]]\nname = \"sso\"\nsymptom = \"sso_broken\"\nmessage = [\"okta\"]\n",
+        )
+        .unwrap();
+        let text = format!("[engine]\nsymptoms = {:?}\n", rules.display().to_string());
+        let config = Config::parse(&text, Path::new("f.toml")).unwrap();
+        assert_eq!(
+            config.symptom_rules().unwrap().symptom_of("okta loops"),
+            "sso_broken"
+        );
+        std::fs::write(&rules, "[[rule]]\nname = \"x\"\n").unwrap();
+        let err = config.symptom_rules().unwrap_err();
+        assert!(err.message.contains("symptoms.toml"), "{}", err.message);
     }
 
     #[test]

@@ -1,9 +1,12 @@
-//! `faultline import`: normalized events from NDJSON files, resumable after a kill.
+//! `faultline import`: normalized events from NDJSON files, resumable after a kill; and the
+//! vendors' own export formats (`vendor`).
 //!
 //! After each acknowledged batch the byte offset reached is saved in
 //! `<data dir>/imports/<hash of the path>.json`; a re-run of an unchanged file continues from
 //! there, and ids make any batch that is sent twice a no-op. Bad lines are reported with
-//! `file:line` and skipped.
+//! `file:line` and skipped. Everything goes through the ingest path: redaction first.
+
+mod vendor;
 
 use std::collections::VecDeque;
 use std::fs::File;
@@ -19,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use tokio::runtime::Runtime;
 
 use crate::UsageError;
-use crate::cli::ImportArgs;
+use crate::cli::{ImportArgs, ImportFormat};
 use crate::config::Config;
 use crate::ingest::Ingest;
 use crate::output::print_json;
@@ -36,6 +39,8 @@ pub struct ImportSummary {
     pub stored: u64,
     pub duplicates: u64,
     pub bad_lines: u64,
+    /// Files that were not in the format at all (reported, the others imported).
+    pub bad_files: usize,
     pub resumed_files: usize,
     pub skipped_files: usize,
     /// Events older than the retention period: the store drops them soon.
@@ -61,7 +66,8 @@ pub fn run(
     _runtime: &Runtime,
 ) -> anyhow::Result<()> {
     for file in &args.files {
-        if !file.is_file() {
+        let folder_allowed = args.format == ImportFormat::SlackExport && file.is_dir();
+        if !file.is_file() && !folder_allowed {
             return Err(UsageError(format!("{} is not a readable file", file.display())).into());
         }
     }
@@ -73,15 +79,25 @@ pub fn run(
         .config()
         .retention_age
         .map(|age| Timestamp::now().plus_micros(-(age.as_secs() as i64) * MICROS_PER_SECOND));
-    for file in &args.files {
-        import_file(
-            &ingest,
-            file,
-            args.batch as usize,
-            retention_cutoff,
-            &mut summary,
-        )
-        .with_context(|| format!("importing {}", file.display()))?;
+    if let Some(vendor) = vendor::vendor_of(args.format) {
+        let source = source_name(config, args, vendor);
+        let mut writer = vendor::Writer::new(&ingest, args.batch as usize, retention_cutoff);
+        for file in &args.files {
+            vendor::import_file(&mut writer, file, args.format, &source, &mut summary)
+                .with_context(|| format!("importing {}", file.display()))?;
+        }
+        writer.finish(&mut summary)?;
+    } else {
+        for file in &args.files {
+            import_file(
+                &ingest,
+                file,
+                args.batch as usize,
+                retention_cutoff,
+                &mut summary,
+            )
+            .with_context(|| format!("importing {}", file.display()))?;
+        }
     }
     ingest.close().context("closing the store")?;
     summary.seconds = started.elapsed().as_secs_f64();
@@ -92,15 +108,52 @@ pub fn run(
             summary.older_than_retention
         );
     }
-    report(&summary, args.json)
+    report(&summary, args.json)?;
+    if summary.bad_files > 0 {
+        return Err(UsageError(format!(
+            "{} of {} files could not be read as {} (see above); the others were imported",
+            summary.bad_files,
+            summary.files,
+            format_name(args.format)
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+fn format_name(format: ImportFormat) -> String {
+    clap::ValueEnum::to_possible_value(&format).map_or_else(
+        || format!("{format:?}"),
+        |value| value.get_name().to_string(),
+    )
+}
+
+/// `--source`, else the name of the one configured source of this vendor, else the vendor.
+fn source_name(config: &Config, args: &ImportArgs, vendor: &str) -> String {
+    if let Some(name) = &args.source {
+        return name.clone();
+    }
+    let mut configured = config
+        .sources
+        .iter()
+        .filter(|source| source.type_name() == vendor);
+    match (configured.next(), configured.next()) {
+        (Some(only), None) => only.name().to_string(),
+        _ => vendor.to_string(),
+    }
 }
 
 fn report(summary: &ImportSummary, json: bool) -> anyhow::Result<()> {
     if json {
         return print_json(summary);
     }
+    let bad_files = if summary.bad_files > 0 {
+        format!(", {} files not in the format", summary.bad_files)
+    } else {
+        String::new()
+    };
     eprintln!(
-        "imported {} files: {} lines, {} stored, {} duplicates, {} bad lines skipped in {:.1}s",
+        "imported {} files: {} lines, {} stored, {} duplicates, {} bad lines skipped{bad_files} in {:.1}s",
         summary.files,
         summary.lines,
         summary.stored,
@@ -109,6 +162,18 @@ fn report(summary: &ImportSummary, json: bool) -> anyhow::Result<()> {
         summary.seconds
     );
     Ok(())
+}
+
+/// Counts a skipped record and describes the first few, with personal data masked from the
+/// reason (a parser may quote the value it choked on).
+fn report_bad_line(summary: &mut ImportSummary, location: &str, reason: &str) {
+    summary.bad_lines += 1;
+    if summary.bad_lines as usize <= BAD_LINES_SHOWN {
+        let reason = faultline_privacy::mask_text(reason, faultline_privacy::Scope::UserText);
+        eprintln!("{location}: skipped: {reason}");
+    } else if summary.bad_lines as usize == BAD_LINES_SHOWN + 1 {
+        eprintln!("(further bad lines are counted, not shown)");
+    }
 }
 
 fn import_file(
@@ -217,12 +282,8 @@ impl FileReader {
     }
 
     fn bad_line(&self, err: &str, summary: &mut ImportSummary) {
-        summary.bad_lines += 1;
-        if summary.bad_lines as usize <= BAD_LINES_SHOWN {
-            eprintln!("{}:{}: skipped: {err}", self.path.display(), self.line);
-        } else if summary.bad_lines as usize == BAD_LINES_SHOWN + 1 {
-            eprintln!("(further bad lines are counted, not shown)");
-        }
+        let location = format!("{}:{}", self.path.display(), self.line);
+        report_bad_line(summary, &location, err);
     }
 }
 

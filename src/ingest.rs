@@ -1,5 +1,8 @@
-//! The single-process ingest path: enrich (template, fingerprint, layer), then store. The
+//! The single-process ingest path: redact (personal data and secrets, see `[privacy]`), enrich
+//! (template, fingerprint, layer, symptom), then store. Nothing reaches the WAL unredacted. The
 //! template miner's state is saved in the data directory so template ids survive restarts.
+
+mod privacy_key;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -9,8 +12,10 @@ use anyhow::Context;
 use async_trait::async_trait;
 use faultline_engine::enrich::Enricher;
 use faultline_engine::layers::LayerRules;
+use faultline_engine::symptoms::SymptomRules;
 use faultline_engine::templates::MinerState;
 use faultline_model::Event;
+use faultline_privacy::Redactor;
 use faultline_sources::{EventSink, PullError};
 use faultline_store::{AppendReport, PendingAppend, Store};
 use parking_lot::Mutex;
@@ -23,6 +28,8 @@ const SAVE_EVERY: Duration = Duration::from_secs(30);
 pub struct Ingest {
     store: Arc<Store>,
     enricher: Mutex<Enricher>,
+    /// `None` when `[privacy] redaction = "off"`.
+    redactor: Option<Redactor>,
     state_path: PathBuf,
     last_save: Mutex<Instant>,
 }
@@ -30,7 +37,12 @@ pub struct Ingest {
 impl Ingest {
     /// Loads the miner state of the store's data directory (a missing or unreadable state starts
     /// a fresh miner, with a warning).
-    pub fn new(store: Arc<Store>, rules: LayerRules) -> Ingest {
+    pub fn new(
+        store: Arc<Store>,
+        rules: LayerRules,
+        symptoms: SymptomRules,
+        redactor: Option<Redactor>,
+    ) -> Ingest {
         let state_path = store.data_dir().join("engine").join("templates.json");
         let enricher = match load_state(&state_path) {
             Some(state) => Enricher::with_state(rules, state),
@@ -38,17 +50,26 @@ impl Ingest {
         };
         Ingest {
             store,
-            enricher: Mutex::new(enricher),
+            enricher: Mutex::new(enricher.with_symptoms(symptoms)),
+            redactor,
             state_path,
             last_save: Mutex::new(Instant::now()),
         }
     }
 
-    /// Opens the store of `data_dir` with the config's layer rules.
+    /// Opens the store of `data_dir` with the config's layer and symptom rules and its
+    /// privacy key (generated in the data directory on first start when none is configured).
     pub fn open(config: &Config, data_dir: PathBuf) -> anyhow::Result<Arc<Ingest>> {
         let rules = config.layer_rules()?;
+        let symptoms = config.symptom_rules()?;
         let store = Store::open(config.store_config(data_dir)).context("opening the store")?;
-        Ok(Arc::new(Ingest::new(Arc::new(store), rules)))
+        let redactor = privacy_key::redactor(config, store.data_dir())?;
+        Ok(Arc::new(Ingest::new(
+            Arc::new(store),
+            rules,
+            symptoms,
+            redactor,
+        )))
     }
 
     /// Saves the miner state and flushes the store. Other holders of the ingest must be gone.
@@ -70,14 +91,17 @@ impl Ingest {
         &self.store
     }
 
-    /// Enriches and hands the events to the store without waiting for durability.
+    /// Redacts, enriches and hands the events to the store without waiting for durability.
     pub fn submit(&self, mut events: Vec<Event>) -> anyhow::Result<PendingAppend> {
+        if let Some(redactor) = &self.redactor {
+            redactor.redact_all(&mut events);
+        }
         self.enricher.lock().enrich_all(&mut events);
         self.save_state_if_due();
         Ok(self.store.submit(events)?)
     }
 
-    /// Enriches and stores the events; returns once they are durable.
+    /// Redacts, enriches and stores the events; returns once they are durable.
     pub async fn append(&self, events: Vec<Event>) -> anyhow::Result<AppendReport> {
         let pending = self.submit(events)?;
         Ok(pending.wait().await?)

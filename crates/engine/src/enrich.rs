@@ -5,12 +5,15 @@
 //! - fingerprint: `x:<hex>` from the exception and its in-app frames, whether the frames are
 //!   structured (Sentry) or a trace written in the message or in `attrs["error.stack"]`; else
 //!   `t:<hex>` from the template id;
-//! - layer: from the rules, unless the source already knew it.
+//! - layer: from the rules, unless the source already knew it;
+//! - symptom: user reports get the `symptom` attribute from the symptom rules, unless they
+//!   already have one.
 
 use faultline_model::{Event, Kind, Layer};
 
 use crate::fingerprint::{fingerprint, parse_trace};
 use crate::layers::LayerRules;
+use crate::symptoms::SymptomRules;
 use crate::templates::{MinerState, TemplateId, TemplateMiner};
 
 /// Prefix of fingerprints computed from stack traces.
@@ -21,13 +24,16 @@ pub const TEMPLATE_PREFIX: &str = "t:";
 pub struct Enricher {
     miner: TemplateMiner,
     rules: LayerRules,
+    symptoms: SymptomRules,
 }
 
 impl Enricher {
+    /// With the built-in symptom rules (see [`Enricher::with_symptoms`]).
     pub fn new(rules: LayerRules) -> Enricher {
         Enricher {
             miner: TemplateMiner::new(),
             rules,
+            symptoms: SymptomRules::defaults(),
         }
     }
 
@@ -36,11 +42,22 @@ impl Enricher {
         Enricher {
             miner: TemplateMiner::from_state(state),
             rules,
+            symptoms: SymptomRules::defaults(),
         }
+    }
+
+    /// Uses these symptom rules for reports.
+    pub fn with_symptoms(mut self, symptoms: SymptomRules) -> Enricher {
+        self.symptoms = symptoms;
+        self
     }
 
     pub fn rules(&self) -> &LayerRules {
         &self.rules
+    }
+
+    pub fn symptoms(&self) -> &SymptomRules {
+        &self.symptoms
     }
 
     pub fn miner(&self) -> &TemplateMiner {
@@ -59,7 +76,9 @@ impl Enricher {
 
     pub fn enrich(&mut self, event: &mut Event) {
         fill_stack_from_text(event);
-        if event.kind != Kind::Report {
+        if event.kind == Kind::Report {
+            self.symptoms.tag(event);
+        } else {
             let template_id = self.miner.add(first_line(&event.message));
             event.template = self.miner.template(template_id).map(str::to_string);
             if event.fingerprint.is_none() {
@@ -199,5 +218,19 @@ mod tests {
         assert_eq!(report.template, None);
         assert_eq!(report.fingerprint, None);
         assert_eq!(report.layer, Layer::Frontend);
+        assert_eq!(report.attrs["symptom"], "login_failed");
+    }
+
+    #[test]
+    fn reports_keep_a_symptom_they_already_have_and_logs_get_none() {
+        let mut enricher = Enricher::new(LayerRules::defaults());
+        let mut report = event("the site is down");
+        report.kind = Kind::Report;
+        report.attrs.insert("symptom".into(), "slow".into());
+        enricher.enrich(&mut report);
+        assert_eq!(report.attrs["symptom"], "slow");
+        let mut log = event("the site is down");
+        enricher.enrich(&mut log);
+        assert!(!log.attrs.contains_key("symptom"));
     }
 }

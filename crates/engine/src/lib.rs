@@ -9,6 +9,7 @@ pub mod enrich;
 pub mod fingerprint;
 pub mod incidents;
 pub mod layers;
+pub mod symptoms;
 pub mod templates;
 
 pub use analyze::{EngineConfig, analyze, analyze_events};

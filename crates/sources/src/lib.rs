@@ -11,6 +11,7 @@
 pub mod checkpoint;
 pub mod config;
 pub mod error;
+pub mod export;
 pub mod http;
 pub mod map;
 pub mod scheduler;

@@ -36,6 +36,13 @@ pub fn map_logs_page(ctx: &MapContext, body: &[u8]) -> Result<Page, MapError> {
     })
 }
 
+/// One log object, as an item of a logs page's `data` (and of Datadog's log exports).
+pub fn map_log(ctx: &MapContext, item: &[u8]) -> Result<Event, MapError> {
+    let log: LogItem = serde_json::from_str(body_text(item, "datadog log")?)
+        .map_err(|err| MapError::malformed(format!("datadog log: {err}"), item))?;
+    log_event(ctx, log).map_err(|problem| problem.with_excerpt(item))
+}
+
 /// `POST /api/v2/spans/events/search` and `GET /api/v2/spans/events`.
 pub fn map_spans_page(ctx: &MapContext, body: &[u8]) -> Result<Page, MapError> {
     map_cursor_page(

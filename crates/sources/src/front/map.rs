@@ -31,6 +31,13 @@ pub fn map_events_page(ctx: &MapContext, body: &[u8]) -> Result<Page, MapError> 
     })
 }
 
+/// One event object, as an item of an events page's `_results`.
+pub fn map_event(ctx: &MapContext, item: &[u8]) -> Result<Event, MapError> {
+    let event: FrontEvent = serde_json::from_str(body_text(item, "front event")?)
+        .map_err(|err| MapError::malformed(format!("front event: {err}"), item))?;
+    front_event(ctx, &event).map_err(|problem| problem.with_excerpt(item))
+}
+
 /// `GET /conversations/{id}/messages`: inbound messages become reports, the others events.
 pub fn map_messages_page(ctx: &MapContext, body: &[u8]) -> Result<Page, MapError> {
     map_list(body, "front messages page", |message: Message| {

@@ -58,6 +58,15 @@ pub fn map_query_page(ctx: &MapContext, body: &[u8]) -> Result<Page, MapError> {
     })
 }
 
+/// One log match object, as an item of a query page's `matches` (and of NDJSON exports of
+/// them). Its session's server fields are not known here, only its own `serverInfo`.
+pub fn map_match(ctx: &MapContext, item: &[u8]) -> Result<Event, MapError> {
+    let found: Match = serde_json::from_str(body_text(item, "scalyr match")?)
+        .map_err(|err| MapError::malformed(format!("scalyr match: {err}"), item))?;
+    let sessions = Sessions::read(Default::default());
+    match_event(ctx, found, &sessions).map_err(|problem| problem.with_excerpt(item))
+}
+
 /// What the `status` of a body asks for. Every Scalyr body carries one, whatever its HTTP
 /// status.
 #[derive(Debug, Clone, PartialEq)]

@@ -99,6 +99,18 @@ pub fn map_messages_page(
     Ok(out)
 }
 
+/// One message object of a channel, as an item of a history page's `messages` (and of the day
+/// files of Slack's workspace export). `None` for channel joins, topic changes and the like.
+pub fn map_message(
+    ctx: &MapContext,
+    channel: &Channel,
+    item: &[u8],
+) -> Result<Option<Event>, MapError> {
+    let message: Message = serde_json::from_str(body_text(item, "slack message")?)
+        .map_err(|err| MapError::malformed(format!("slack message: {err}"), item))?;
+    message_event(ctx, channel, &message).map_err(|problem| problem.with_excerpt(item))
+}
+
 /// `conversations.list`: ids and names, to resolve `#name`s of the config.
 pub fn map_channels_page(body: &[u8]) -> Result<ChannelsPage, MapError> {
     let what = "slack conversations.list page";
