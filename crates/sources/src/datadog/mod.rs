@@ -248,17 +248,7 @@ fn is_empty_array(response: &Response) -> bool {
 }
 
 fn into_pull_error(error: MapError) -> PullError {
-    match error {
-        MapError::Malformed { what, excerpt } => PullError::Malformed {
-            what: format!("Datadog {what}"),
-            detail: "unexpected shape".into(),
-            excerpt,
-        },
-        MapError::VendorError { status, message } => PullError::Vendor {
-            status: status.unwrap_or(200),
-            message,
-        },
-    }
+    error.into_pull_error("Datadog")
 }
 
 #[async_trait]

@@ -141,17 +141,7 @@ fn seconds(ts: Timestamp) -> String {
 }
 
 fn into_pull_error(error: MapError) -> PullError {
-    match error {
-        MapError::Malformed { what, excerpt } => PullError::Malformed {
-            what: format!("Front {what}"),
-            detail: "unexpected shape".into(),
-            excerpt,
-        },
-        MapError::VendorError { status, message } => PullError::Vendor {
-            status: status.unwrap_or(200),
-            message,
-        },
-    }
+    error.into_pull_error("Front")
 }
 
 #[async_trait]

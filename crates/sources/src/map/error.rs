@@ -15,6 +15,23 @@ pub enum MapError {
     },
 }
 
+impl MapError {
+    /// This mapping failure as the pull error of `vendor` ("Sentry", "Front", …).
+    pub fn into_pull_error(self, vendor: &str) -> crate::error::PullError {
+        match self {
+            MapError::Malformed { what, excerpt } => crate::error::PullError::Malformed {
+                what: format!("{vendor} {what}"),
+                detail: "unexpected shape".into(),
+                excerpt,
+            },
+            MapError::VendorError { status, message } => crate::error::PullError::Vendor {
+                status: status.unwrap_or(200),
+                message,
+            },
+        }
+    }
+}
+
 fn status_suffix(status: Option<u16>) -> String {
     status
         .map(|code| format!(" (HTTP {code})"))

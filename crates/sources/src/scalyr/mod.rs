@@ -155,17 +155,7 @@ fn client_error(status: &str, message: String) -> PullError {
 }
 
 fn into_pull_error(error: MapError) -> PullError {
-    match error {
-        MapError::Malformed { what, excerpt } => PullError::Malformed {
-            what: format!("Scalyr {what}"),
-            detail: "unexpected shape".into(),
-            excerpt,
-        },
-        MapError::VendorError { status, message } => PullError::Vendor {
-            status: status.unwrap_or(200),
-            message,
-        },
-    }
+    error.into_pull_error("Scalyr")
 }
 
 #[async_trait]

@@ -169,17 +169,7 @@ fn next_page(first: &Request, response: &Response) -> Option<Request> {
 }
 
 fn into_pull_error(error: MapError) -> PullError {
-    match error {
-        MapError::Malformed { what, excerpt } => PullError::Malformed {
-            what: format!("Sentry {what}"),
-            detail: "unexpected shape".into(),
-            excerpt,
-        },
-        MapError::VendorError { status, message } => PullError::Vendor {
-            status: status.unwrap_or(200),
-            message,
-        },
-    }
+    error.into_pull_error("Sentry")
 }
 
 #[async_trait]

@@ -373,17 +373,7 @@ fn check_body(response: &Response) -> BodyVerdict {
 }
 
 fn into_pull_error(error: MapError) -> PullError {
-    match error {
-        MapError::Malformed { what, excerpt } => PullError::Malformed {
-            what: format!("Slack {what}"),
-            detail: "unexpected shape".into(),
-            excerpt,
-        },
-        MapError::VendorError { status, message } => PullError::Vendor {
-            status: status.unwrap_or(200),
-            message,
-        },
-    }
+    error.into_pull_error("Slack")
 }
 
 #[async_trait]
