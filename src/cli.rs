@@ -31,6 +31,8 @@ pub enum Command {
     Import(ImportArgs),
     /// Run a read-only SQL query over the `events` table.
     Sql(SqlArgs),
+    /// What changed: the engine's ranked incidents of the last window (default 30 minutes).
+    Changes(ChangesArgs),
     /// Full-text search over messages, error types, stacks, templates, services and hosts.
     Search(SearchArgs),
     /// What the store holds: events, partitions, bytes, time range.
@@ -139,6 +141,26 @@ pub struct SearchArgs {
     #[arg(long)]
     pub kind: Option<String>,
     /// Print hits as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ChangesArgs {
+    /// Length of the window that is compared with its baseline (e.g. 30m, 2h)
+    #[arg(long, default_value = "30m", value_name = "DURATION")]
+    pub since: String,
+    /// End of the window, RFC 3339 [default: now]
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+    /// Only incidents involving this layer (cdn, load_balancer, ingress, k8s, proxy, app,
+    /// cache, database, queue, storage, runner, frontend, external)
+    #[arg(long)]
+    pub layer: Option<String>,
+    /// Only incidents scoring at least this
+    #[arg(long, value_name = "SCORE")]
+    pub min_score: Option<f64>,
+    /// Print the report as JSON (schemas/incident.schema.json)
     #[arg(long)]
     pub json: bool,
 }

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use faultline_api::http::{Scope, Tokens};
 use faultline_engine::layers::LayerRules;
 use faultline_engine::symptoms::SymptomRules;
 use faultline_sources::SourceConfig;
@@ -90,6 +91,67 @@ pub enum Redaction {
 pub struct ServerSection {
     /// Address of the HTTP API ("127.0.0.1:7070").
     pub listen: Option<String>,
+    /// Environment variable holding the API tokens: `read:TOKEN,write:TOKEN,…`.
+    pub tokens_env: Option<String>,
+    /// File holding the API tokens, one `read:TOKEN` or `write:TOKEN` a line.
+    pub tokens_file: Option<PathBuf>,
+}
+
+/// The API's address when `[server] listen` is not set.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:7070";
+
+impl ServerSection {
+    pub fn listen(&self) -> &str {
+        self.listen.as_deref().unwrap_or(DEFAULT_LISTEN)
+    }
+
+    /// The configured API tokens (none when neither key is set).
+    pub fn tokens(&self) -> Result<Tokens, ConfigError> {
+        if self.tokens_env.is_none() && self.tokens_file.is_none() {
+            return Ok(Tokens::default());
+        }
+        let secret = faultline_sources::secret::Secret::resolve(
+            "[server] tokens",
+            self.tokens_env.as_deref(),
+            self.tokens_file.as_deref(),
+        )
+        .map_err(|err| ConfigError {
+            message: err.to_string(),
+        })?;
+        parse_tokens(secret.expose())
+            .map(Tokens::new)
+            .map_err(|message| ConfigError { message })
+    }
+}
+
+/// `read:TOKEN` / `write:TOKEN` entries separated by commas or new lines.
+fn parse_tokens(text: &str) -> Result<Vec<(Scope, String)>, String> {
+    text.split([',', '\n'])
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty() && !entry.starts_with('#'))
+        .enumerate()
+        .map(|(index, entry)| {
+            let (scope, token) = entry.split_once(':').unwrap_or(("", entry));
+            let scope = match scope.trim() {
+                "read" => Scope::Read,
+                "write" => Scope::Write,
+                _ => {
+                    return Err(format!(
+                        "[server] tokens: entry {} has no scope; write read:TOKEN or write:TOKEN",
+                        index + 1
+                    ));
+                }
+            };
+            let token = token.trim();
+            if token.len() < 16 {
+                return Err(format!(
+                    "[server] tokens: entry {} is shorter than 16 characters; use a long random token (e.g. openssl rand -hex 24)",
+                    index + 1
+                ));
+            }
+            Ok((scope, token.to_string()))
+        })
+        .collect()
 }
 
 /// A duration, or `forever`.

@@ -87,6 +87,11 @@ impl Ingest {
         }
     }
 
+    /// The current form of a stored fingerprint (templates generalize as they learn).
+    pub fn resolve_fingerprint(&self, fingerprint: &str) -> String {
+        self.enricher.lock().resolve_fingerprint(fingerprint)
+    }
+
     pub fn store(&self) -> &Arc<Store> {
         &self.store
     }

@@ -2,6 +2,7 @@
 //!
 //! Exit codes: 0 ok, 1 runtime error, 2 usage or config error.
 
+mod ask;
 mod bench;
 mod cli;
 mod config;
@@ -11,6 +12,7 @@ mod ingest;
 mod output;
 mod patterns;
 mod query;
+mod report;
 mod serve;
 mod sources_cmd;
 
@@ -63,6 +65,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Import(args) => import::run(&config, data_dir, &args, &runtime),
         Command::Sql(args) => query::sql(&config, data_dir, &args, &runtime),
+        Command::Changes(args) => ask::changes(&config, data_dir, &args, &runtime),
         Command::Search(args) => query::search(&config, data_dir, &args),
         Command::Stats(args) => query::stats(&config, data_dir, &args, &runtime),
         Command::Patterns(args) => patterns::run(&args),

@@ -1,40 +1,78 @@
-//! `faultline serve`: the sources' scheduler and the store in one process. Stops cleanly on
-//! SIGTERM or SIGINT: stop pulling, flush, fsync, exit 0.
+//! `faultline serve`: the sources' scheduler, the store, the engine and the HTTP API in one
+//! process. Serves at once, even while a backfill runs. Stops cleanly on SIGTERM or SIGINT:
+//! stop answering and pulling, flush, fsync, exit 0.
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use anyhow::Context;
+use async_trait::async_trait;
+use faultline_api::Analyst;
+use faultline_api::http::{self, ApiState, EventIngest};
+use faultline_engine::analyze::EngineConfig;
+use faultline_model::Event;
 use faultline_sources::{CheckpointStore, Scheduler};
+use faultline_store::AppendReport;
+use metrics_exporter_prometheus::PrometheusBuilder;
 use tokio::runtime::Runtime;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::watch;
 
 use crate::config::Config;
 use crate::ingest::{Ingest, IngestSink};
-use crate::sources_cmd::build_sources;
+use crate::sources_cmd::build_configured_sources;
 
-/// How long in-flight pulls get to finish after a stop signal.
+/// How long in-flight pulls and requests get to finish after a stop signal.
 const STOP_GRACE: Duration = Duration::from_secs(20);
 
 pub fn run(config: &Config, data_dir: PathBuf, runtime: &Runtime) -> anyhow::Result<()> {
-    let sources = build_sources(config)?;
+    let sources = build_configured_sources(config)?;
+    if sources.is_empty() {
+        tracing::warn!("no [[source]] is configured: serving the store and POST /v1/events only");
+    }
+    let tokens = config.server.tokens()?;
+    let listener = runtime.block_on(http::bind(config.server.listen(), &tokens))?;
+    let address = listener.local_addr()?;
+    let metrics = PrometheusBuilder::new()
+        .install_recorder()
+        .map_err(|err| tracing::warn!(%err, "metrics are not exported"))
+        .ok();
     let ingest = Ingest::open(config, data_dir.clone())?;
     let scheduler = Arc::new(Scheduler::new(
         sources,
         CheckpointStore::new(&data_dir),
         Arc::new(IngestSink::new(ingest.clone())),
     ));
-    tracing::info!(sources = ?scheduler.source_names(), data_dir = %data_dir.display(), "faultline serving");
+    let ready = Arc::new(AtomicBool::new(false));
+    let state = ApiState {
+        store: ingest.store().clone(),
+        analyst: analyst(config, &ingest)?,
+        ingest: Arc::new(PushIngest(Arc::downgrade(&ingest))),
+        sources: scheduler.status(),
+        tokens,
+        metrics,
+        ready: ready.clone(),
+        sql_limits: ingest.store().config().sql,
+    };
+    tracing::info!(sources = ?scheduler.source_names(), data_dir = %data_dir.display(), api = %format!("http://{address}"), "faultline serving");
     runtime.block_on(async {
         let (stop, stopped) = watch::channel(false);
-        let pulling = tokio::spawn(scheduler.clone().run(stopped));
+        let pulling = tokio::spawn(scheduler.clone().run(stopped.clone()));
+        let serving = tokio::spawn(http::serve(listener, state, wait_for(stopped)));
+        ready.store(true, Ordering::Release);
         let signal = wait_for_stop_signal().await?;
-        tracing::info!(signal, "stopping: no new pulls, flushing the store");
+        tracing::info!(signal, "stopping: no new pulls or requests, flushing the store");
+        ready.store(false, Ordering::Release);
         let _ = stop.send(true);
         if tokio::time::timeout(STOP_GRACE, pulling).await.is_err() {
             tracing::warn!("pulls did not stop in time; their checkpoints were not advanced and they resume on restart");
+        }
+        match tokio::time::timeout(STOP_GRACE, serving).await {
+            Ok(Ok(Err(err))) => tracing::warn!(%err, "the API stopped with an error"),
+            Err(_) => tracing::warn!("requests did not finish in time"),
+            _ => {}
         }
         anyhow::Ok(())
     })?;
@@ -42,6 +80,33 @@ pub fn run(config: &Config, data_dir: PathBuf, runtime: &Runtime) -> anyhow::Res
     ingest.close()?;
     tracing::info!("stopped cleanly");
     Ok(())
+}
+
+fn analyst(config: &Config, ingest: &Arc<Ingest>) -> anyhow::Result<Analyst> {
+    let live = Arc::downgrade(ingest);
+    Ok(Analyst::new(
+        config.layer_rules()?,
+        EngineConfig::default(),
+        Arc::new(move |fingerprint: &str| match live.upgrade() {
+            Some(ingest) => ingest.resolve_fingerprint(fingerprint),
+            None => fingerprint.to_string(),
+        }),
+    ))
+}
+
+/// Pushed events take the ingest path; a weak handle so that stopping can flush the store.
+struct PushIngest(Weak<Ingest>);
+
+#[async_trait]
+impl EventIngest for PushIngest {
+    async fn append(&self, events: Vec<Event>) -> anyhow::Result<AppendReport> {
+        let ingest = self.0.upgrade().context("faultline is stopping")?;
+        ingest.append(events).await
+    }
+}
+
+async fn wait_for(mut stopped: watch::Receiver<bool>) {
+    let _ = stopped.wait_for(|stop| *stop).await;
 }
 
 async fn wait_for_stop_signal() -> anyhow::Result<&'static str> {

@@ -16,7 +16,8 @@ use crate::config::{Config, parse_duration};
 use crate::ingest::{Ingest, IngestSink};
 use crate::output::{print_json, write_stdout};
 
-/// Builds every configured source; a missing secret or a bad value is a config error.
+/// Builds every configured source; a missing secret or a bad value is a config error, and so
+/// is having none.
 pub fn build_sources(config: &Config) -> anyhow::Result<Vec<Scheduled>> {
     if config.sources.is_empty() {
         let place = config
@@ -30,6 +31,11 @@ pub fn build_sources(config: &Config) -> anyhow::Result<Vec<Scheduled>> {
         ))
         .into());
     }
+    build_configured_sources(config)
+}
+
+/// Builds the configured sources, which may be none.
+pub fn build_configured_sources(config: &Config) -> anyhow::Result<Vec<Scheduled>> {
     config
         .sources
         .iter()

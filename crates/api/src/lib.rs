@@ -1,1 +1,12 @@
-//! faultline API
+//! The questions faultline answers over its store — what changed, one incident's timeline, a
+//! post-mortem draft, search, SQL — and the HTTP API that serves them. The CLI asks the same
+//! functions directly when no server is given.
+
+pub mod changes;
+pub mod error;
+mod rows;
+
+pub use changes::{Analyst, ChangesQuery, Resolver};
+pub use error::ApiError;
+pub mod http;
+mod sql_output;

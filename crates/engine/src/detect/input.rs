@@ -13,6 +13,8 @@ pub const BUCKET_MICROS: i64 = 5 * MICROS_PER_SECOND;
 pub const KEEP_SAMPLES: usize = 8;
 /// How many duration samples a span key keeps per period.
 pub const KEEP_DURATIONS: usize = 4_000;
+/// How many days back the same window is compared.
+pub const MAX_PRIOR_DAYS: u32 = 7;
 
 #[derive(Debug, Clone)]
 pub struct Input {
@@ -165,10 +167,36 @@ impl Input {
         baseline_micros: i64,
         resolve: &dyn Fn(&str) -> String,
     ) -> Input {
+        let span = Span {
+            at,
+            window_micros,
+            baseline_micros,
+        };
+        Input::from_rows(events, span, &History::default(), resolve)
+    }
+
+    /// Builds the input from the rows a store selected for `span` (the window, the baseline and
+    /// the earlier days' windows) and what it knows about the rest of its data.
+    pub fn from_rows(
+        events: &[Event],
+        span: Span,
+        history: &History,
+        resolve: &dyn Fn(&str) -> String,
+    ) -> Input {
+        let Span {
+            at,
+            window_micros,
+            baseline_micros,
+        } = span;
         let from = at.plus_micros(-window_micros);
-        let earliest = events.iter().map(|e| e.ts).min().unwrap_or(from);
+        let earliest = events
+            .iter()
+            .map(|e| e.ts)
+            .chain(history.earliest)
+            .min()
+            .unwrap_or(from);
         let baseline_from = from.plus_micros(-baseline_micros).max(earliest).min(from);
-        let prior_days: Vec<u32> = (1..=7u32)
+        let prior_days: Vec<u32> = (1..=MAX_PRIOR_DAYS)
             .filter(|days| {
                 earliest.as_micros() <= from.as_micros() - i64::from(*days) * MICROS_PER_DAY
             })
@@ -183,7 +211,7 @@ impl Input {
         for event in events.iter().filter(|e| e.ts < at) {
             builder.add(event, periods.of(event.ts.as_micros()), from, resolve);
         }
-        builder.finish(Input {
+        let mut input = builder.finish(Input {
             from,
             to: at,
             baseline_from,
@@ -194,8 +222,68 @@ impl Input {
             traffic: Vec::new(),
             spans: Vec::new(),
             context: Vec::new(),
-        })
+        });
+        input.apply_history(history, resolve);
+        input
     }
+
+    /// Fingerprints the store saw before the rows it handed over are not new.
+    fn apply_history(&mut self, history: &History, resolve: &dyn Fn(&str) -> String) {
+        let mut first_seen: HashMap<String, Timestamp> = HashMap::new();
+        for (fingerprint, ts) in &history.first_seen {
+            let seen = first_seen.entry(resolve(fingerprint)).or_insert(*ts);
+            *seen = (*seen).min(*ts);
+        }
+        for key in &mut self.error_keys {
+            let Some(seen) = key.fingerprint.as_ref().and_then(|f| first_seen.get(f)) else {
+                continue;
+            };
+            key.first_seen = Some(key.first_seen.map_or(*seen, |first| first.min(*seen)));
+            if *seen < self.baseline_from {
+                key.seen_before_baseline = true;
+            }
+        }
+    }
+}
+
+/// The instant asked about and how far the window and the baseline reach back from it.
+#[derive(Debug, Clone, Copy)]
+pub struct Span {
+    pub at: Timestamp,
+    pub window_micros: i64,
+    pub baseline_micros: i64,
+}
+
+impl Span {
+    /// Start of the window.
+    pub fn from(&self) -> Timestamp {
+        self.at.plus_micros(-self.window_micros)
+    }
+
+    /// The time ranges `[start, end)` whose rows the input needs: the baseline and the window,
+    /// then the same window on each of the 7 days before.
+    pub fn ranges(&self) -> Vec<(Timestamp, Timestamp)> {
+        let from = self.from();
+        let baseline_from = from.plus_micros(-self.baseline_micros);
+        let mut ranges = vec![(baseline_from, self.at)];
+        for days in 1..=MAX_PRIOR_DAYS {
+            let shift = i64::from(days) * MICROS_PER_DAY;
+            let end = self.at.plus_micros(-shift);
+            if end <= baseline_from {
+                ranges.push((from.plus_micros(-shift), end));
+            }
+        }
+        ranges
+    }
+}
+
+/// What a store knows about its data beyond the rows selected for a [`Span`].
+#[derive(Debug, Clone, Default)]
+pub struct History {
+    /// The oldest stored event.
+    pub earliest: Option<Timestamp>,
+    /// Stored fingerprint → its first sighting before the selected rows.
+    pub first_seen: HashMap<String, Timestamp>,
 }
 
 struct Builder {
@@ -339,10 +427,12 @@ impl Builder {
 fn new_key(event: &Event, fingerprint: Option<String>, prior_len: usize) -> CountKey {
     let summary = match (&event.error_type, &event.template) {
         (Some(error_type), _) if event.kind == Kind::Error => {
-            format!(
-                "{error_type}: {}",
-                event.message.lines().next().unwrap_or_default()
-            )
+            let first_line = event.message.lines().next().unwrap_or_default();
+            if first_line.starts_with(error_type.as_str()) {
+                first_line.to_string()
+            } else {
+                format!("{error_type}: {first_line}")
+            }
         }
         (_, Some(template)) => template.clone(),
         _ => event.message.lines().next().unwrap_or_default().to_string(),

@@ -6,4 +6,4 @@ pub mod onset;
 pub mod stats;
 
 pub use findings::{DetectConfig, Detected, detect};
-pub use input::Input;
+pub use input::{History, Input, Span};
