@@ -287,7 +287,7 @@ fn log_item(event: &Event) -> Item {
         "id": id, "type": "log",
         "attributes": {
             "timestamp": iso_millis(event.ts), "status": event.level.as_str(), "message": event.message,
-            "host": event.host, "service": event.service,
+            "host": event.host,
             "tags": tags(event, &[("source", source.as_deref())]),
             "attributes": Value::Object(nest(&attrs)),
         },

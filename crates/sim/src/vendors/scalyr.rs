@@ -37,7 +37,7 @@ impl Data {
         for event in events {
             let (session, sub_micro) = session_of(event);
             sessions.entry(session.clone()).or_insert_with(|| {
-                json!({"serverHost": event.host, "serverIP": "10.0.0.1", "session": session, "logfile": event.attrs.get("logfile")})
+                json!({"serverHost": event.host, "serverIP": "10.0.0.1", "session": session})
             });
             lines.push(line_item(event, &session, sub_micro));
         }

@@ -367,7 +367,7 @@ fn release_item(event: &Event, project: &str) -> Item {
         "deployCount": 1,
         "lastDeploy": {"id": (number_of(&released) % 90_000_000).to_string(), "environment": event.env, "dateStarted": null, "dateFinished": released, "name": null, "url": null},
         "authors": [],
-        "projects": [{"id": project_id(project), "slug": project, "name": project, "newGroups": 0, "platform": "python", "platforms": ["python"], "hasHealthData": false}],
+        "projects": [{"id": project_id(project).parse::<u64>().unwrap_or_default(), "slug": project, "name": project, "newGroups": 0, "platform": "python", "platforms": ["python"], "hasHealthData": false}],
         "firstEvent": null, "lastEvent": null, "currentProjectMeta": {}, "userAgent": null,
     });
     Item {

@@ -114,7 +114,7 @@ async fn list(State(sim): State<Arc<Sim>>, method: Method, Query(query): Query<P
         "id": id, "name": name, "is_channel": true, "is_group": false, "is_im": false, "is_mpim": false,
         "is_private": false, "created": created, "is_archived": false, "is_general": false, "unlinked": 0,
         "name_normalized": name, "is_shared": false, "is_org_shared": false, "is_pending_ext_shared": false,
-        "pending_shared": [], "context_team_id": TEAM, "updated": created * 1000, "parent_conversation": null,
+        "pending_shared": [], "parent_conversation": null,
         "creator": "U0SIMADMIN", "is_ext_shared": false, "shared_team_ids": [TEAM], "pending_connected_team_ids": [],
         "is_member": true, "topic": {"value": "", "creator": "", "last_set": 0},
         "purpose": {"value": "", "creator": "", "last_set": 0}, "previous_names": [], "num_members": 12,
