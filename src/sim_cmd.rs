@@ -68,7 +68,9 @@ async fn serve(args: &SimServeArgs) -> anyhow::Result<()> {
     let secrets_dir = match &args.secrets_dir {
         Some(dir) => dir.clone(),
         None => {
-            temp = tempfile::Builder::new().prefix("faultline-sim-").tempdir()?;
+            temp = tempfile::Builder::new()
+                .prefix("faultline-sim-")
+                .tempdir()?;
             temp.path().to_path_buf()
         }
     };
@@ -89,11 +91,22 @@ async fn serve(args: &SimServeArgs) -> anyhow::Result<()> {
         });
         println!("{summary}");
     } else {
-        println!("# faultline sim: scenario {:?} seed {} on http://{}", args.scenario, args.seed, sim.addr());
-        println!("# progress: http://{}/__sim/served  truth: http://{}/__sim/truth", sim.addr(), sim.addr());
+        println!(
+            "# faultline sim: scenario {:?} seed {} on http://{}",
+            args.scenario,
+            args.seed,
+            sim.addr()
+        );
+        println!(
+            "# progress: http://{}/__sim/served  truth: http://{}/__sim/truth",
+            sim.addr(),
+            sim.addr()
+        );
         println!("{sources}");
     }
-    wait_for_signal().await.context("waiting for SIGTERM/SIGINT")?;
+    wait_for_signal()
+        .await
+        .context("waiting for SIGTERM/SIGINT")?;
     let served = sim.served();
     sim.shutdown().await;
     eprintln!("served: {}", serde_json::to_string(&served)?);

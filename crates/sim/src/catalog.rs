@@ -18,7 +18,12 @@ pub(crate) struct Item {
 }
 
 /// Items in `[from, to]` that exist at `now`, in time order.
-pub(crate) fn between(items: &[Item], from: Timestamp, to: Timestamp, now: Timestamp) -> Vec<&Item> {
+pub(crate) fn between(
+    items: &[Item],
+    from: Timestamp,
+    to: Timestamp,
+    now: Timestamp,
+) -> Vec<&Item> {
     let to = to.min(now);
     items
         .iter()
@@ -68,10 +73,16 @@ impl Catalog {
                 .collect()
         };
         Catalog {
-            sentry: sentry::Data::build(&of(Vendor::Sentry), &format!("{base}{}", Vendor::Sentry.prefix())),
+            sentry: sentry::Data::build(
+                &of(Vendor::Sentry),
+                &format!("{base}{}", Vendor::Sentry.prefix()),
+            ),
             datadog: datadog::Data::build(&of(Vendor::Datadog)),
             scalyr: scalyr::Data::build(&of(Vendor::Scalyr)),
-            front: front::Data::build(&of(Vendor::Front), &format!("{base}{}", Vendor::Front.prefix())),
+            front: front::Data::build(
+                &of(Vendor::Front),
+                &format!("{base}{}", Vendor::Front.prefix()),
+            ),
             slack: slack::Data::build(&of(Vendor::Slack)),
         }
     }

@@ -109,6 +109,8 @@ impl Vendor {
     }
 
     pub(crate) fn from_source(source: &str) -> Option<Vendor> {
-        Vendor::ALL.into_iter().find(|vendor| vendor.as_str() == source)
+        Vendor::ALL
+            .into_iter()
+            .find(|vendor| vendor.as_str() == source)
     }
 }

@@ -100,7 +100,10 @@ fn authorized(vendor: Vendor, tokens: &Tokens, headers: &HeaderMap, body: &Bytes
 pub(crate) fn unauthorized(vendor: Vendor) -> Response {
     let (status, body) = match vendor {
         Vendor::Sentry => (StatusCode::UNAUTHORIZED, json!({"detail": "Invalid token"})),
-        Vendor::Datadog => (StatusCode::UNAUTHORIZED, json!({"errors": ["Unauthorized"]})),
+        Vendor::Datadog => (
+            StatusCode::UNAUTHORIZED,
+            json!({"errors": ["Unauthorized"]}),
+        ),
         Vendor::Scalyr => (
             StatusCode::UNAUTHORIZED,
             json!({"status": "error/client/badAuthorization", "message": "Invalid API token"}),
@@ -109,7 +112,10 @@ pub(crate) fn unauthorized(vendor: Vendor) -> Response {
             StatusCode::UNAUTHORIZED,
             json!({"_error": {"status": 401, "title": "Unauthorized", "message": "Invalid API token"}}),
         ),
-        Vendor::Slack => (StatusCode::OK, json!({"ok": false, "error": "invalid_auth"})),
+        Vendor::Slack => (
+            StatusCode::OK,
+            json!({"ok": false, "error": "invalid_auth"}),
+        ),
     };
     json_response(status, &body)
 }
@@ -134,7 +140,8 @@ fn fault_response(vendor: Vendor, kind: FaultKind) -> Response {
         }
         FaultKind::ServerError(code) => {
             let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            let mut response = (status, "<html><body><h1>Server Error</h1></body></html>").into_response();
+            let mut response =
+                (status, "<html><body><h1>Server Error</h1></body></html>").into_response();
             let html = HeaderValue::from_static("text/html");
             response.headers_mut().insert(header::CONTENT_TYPE, html);
             response
@@ -151,10 +158,18 @@ fn fault_response(vendor: Vendor, kind: FaultKind) -> Response {
 
 fn rate_limited(vendor: Vendor) -> Value {
     match vendor {
-        Vendor::Sentry => json!({"detail": "You are attempting to use this endpoint too frequently. Limit is 40 requests in 1 seconds"}),
-        Vendor::Datadog => json!({"errors": ["Rate limit of 300 requests in 3600 seconds reached. Please try again later."]}),
-        Vendor::Scalyr => json!({"status": "error/server/backoff", "message": "Query rate limit exceeded", "rateLimit": {"cpuUsageSecondsToWait": 1}}),
-        Vendor::Front => json!({"_error": {"status": 429, "title": "Too many requests", "message": "Rate limit exceeded. Please retry in 1000 milliseconds."}}),
+        Vendor::Sentry => {
+            json!({"detail": "You are attempting to use this endpoint too frequently. Limit is 40 requests in 1 seconds"})
+        }
+        Vendor::Datadog => {
+            json!({"errors": ["Rate limit of 300 requests in 3600 seconds reached. Please try again later."]})
+        }
+        Vendor::Scalyr => {
+            json!({"status": "error/server/backoff", "message": "Query rate limit exceeded", "rateLimit": {"cpuUsageSecondsToWait": 1}})
+        }
+        Vendor::Front => {
+            json!({"_error": {"status": 429, "title": "Too many requests", "message": "Rate limit exceeded. Please retry in 1000 milliseconds."}})
+        }
         Vendor::Slack => json!({"ok": false, "error": "ratelimited"}),
     }
 }
@@ -202,7 +217,10 @@ fn with_rate_limit(vendor: Vendor, mut response: Response) -> Response {
         ],
         Vendor::Slack => vec![
             ("x-slack-req-id", format!("{:032x}", now)),
-            ("access-control-expose-headers", "x-slack-req-id, retry-after".into()),
+            (
+                "access-control-expose-headers",
+                "x-slack-req-id, retry-after".into(),
+            ),
         ],
     };
     for (name, value) in headers {

@@ -23,10 +23,9 @@ const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 pub(crate) fn encode(text: &str) -> String {
     let mut out = String::with_capacity(text.len() * 4 / 3 + 4);
     for chunk in text.as_bytes().chunks(3) {
-        let bits = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |acc, (index, byte)| acc | u32::from(*byte) << (16 - 8 * index));
+        let bits = chunk.iter().enumerate().fold(0u32, |acc, (index, byte)| {
+            acc | u32::from(*byte) << (16 - 8 * index)
+        });
         for index in 0..=chunk.len() {
             out.push(ALPHABET[(bits >> (18 - 6 * index) & 63) as usize] as char);
         }
@@ -157,8 +156,14 @@ mod tests {
         for text in ["a", "ab", "abc", "sentry:events:12345", ""] {
             assert_eq!(decode(&encode(text)).as_deref(), Some(text));
         }
-        assert_eq!(read_offset_cursor("logs", &offset_cursor("logs", 42)), Some(42));
-        assert_eq!(read_offset_cursor("spans", &offset_cursor("logs", 42)), None);
+        assert_eq!(
+            read_offset_cursor("logs", &offset_cursor("logs", 42)),
+            Some(42)
+        );
+        assert_eq!(
+            read_offset_cursor("spans", &offset_cursor("logs", 42)),
+            None
+        );
     }
 
     #[test]
@@ -172,8 +177,14 @@ mod tests {
         assert_eq!(at("now-15m"), Some(1_800_000_000_000_000 - 900_000_000));
         assert_eq!(at("4h"), Some(1_800_000_000_000_000 - 14_400_000_000));
         assert_eq!(at("2027-01-15T08:00:00Z"), Some(1_800_000_000_000_000));
-        assert_eq!(decimal_seconds(Timestamp::from_micros(1_500_250), 6), "1.500250");
-        assert_eq!(decimal_seconds(Timestamp::from_micros(1_500_250), 3), "1.500");
+        assert_eq!(
+            decimal_seconds(Timestamp::from_micros(1_500_250), 6),
+            "1.500250"
+        );
+        assert_eq!(
+            decimal_seconds(Timestamp::from_micros(1_500_250), 3),
+            "1.500"
+        );
         let (page, next) = slice(&[1, 2, 3, 4, 5], 3, 2);
         assert_eq!((page, next), (&[4, 5][..], None));
     }

@@ -92,7 +92,11 @@ pub async fn start(config: SimConfig) -> Result<RunningSim, SimError> {
     let sim = Arc::new(Sim {
         tokens: Tokens::from_seed(config.seed),
         ledger: Ledger::default(),
-        faults: Faults::new(config.faults, config.seed, config.client_timeout + std::time::Duration::from_secs(1)),
+        faults: Faults::new(
+            config.faults,
+            config.seed,
+            config.client_timeout + std::time::Duration::from_secs(1),
+        ),
         catalog: Catalog::build(&generated.events, &base),
         truth: generated.truth,
         base,
@@ -123,8 +127,8 @@ fn router(sim: Arc<Sim>) -> Router {
         .route("/__sim/served", get(served))
         .route("/__sim/truth", get(truth));
     for vendor in Vendor::ALL {
-        let routes = vendors::routes(vendor)
-            .layer(from_fn_with_state((sim.clone(), vendor), gate::guard));
+        let routes =
+            vendors::routes(vendor).layer(from_fn_with_state((sim.clone(), vendor), gate::guard));
         app = app.nest(vendor.prefix(), routes);
     }
     app.with_state(sim)

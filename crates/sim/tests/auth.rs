@@ -9,9 +9,17 @@ use serde_json::{Value, json};
 
 fn probe(vendor: Vendor) -> (Method, &'static str, Option<Value>) {
     match vendor {
-        Vendor::Sentry => (Method::GET, "/api/0/organizations/faultline-sim/issues/", None),
+        Vendor::Sentry => (
+            Method::GET,
+            "/api/0/organizations/faultline-sim/issues/",
+            None,
+        ),
         Vendor::Datadog => (Method::GET, "/api/v2/events", None),
-        Vendor::Scalyr => (Method::POST, "/api/query", Some(json!({"queryType": "log", "startTime": "1h"}))),
+        Vendor::Scalyr => (
+            Method::POST,
+            "/api/query",
+            Some(json!({"queryType": "log", "startTime": "1h"})),
+        ),
         Vendor::Front => (Method::GET, "/events", None),
         Vendor::Slack => (Method::GET, "/conversations.list", None),
     }
@@ -33,14 +41,24 @@ async fn wrong_tokens_get_the_vendors_refusal() {
         let expected = match vendor {
             Vendor::Sentry => (401, json!({"detail": "Invalid token"})),
             Vendor::Datadog => (401, json!({"errors": ["Unauthorized"]})),
-            Vendor::Scalyr => (401, json!({"status": "error/client/badAuthorization", "message": "Invalid API token"})),
-            Vendor::Front => (401, json!({"_error": {"status": 401, "title": "Unauthorized", "message": "Invalid API token"}})),
+            Vendor::Scalyr => (
+                401,
+                json!({"status": "error/client/badAuthorization", "message": "Invalid API token"}),
+            ),
+            Vendor::Front => (
+                401,
+                json!({"_error": {"status": 401, "title": "Unauthorized", "message": "Invalid API token"}}),
+            ),
             Vendor::Slack => (200, json!({"ok": false, "error": "invalid_auth"})),
         };
         assert_eq!((status, refused), expected, "{vendor:?}");
         let (status, accepted) = body(send(false)).await;
         assert_eq!(status, 200, "{vendor:?}: {accepted}");
-        assert_ne!(accepted.get("ok"), Some(&json!(false)), "{vendor:?}: {accepted}");
+        assert_ne!(
+            accepted.get("ok"),
+            Some(&json!(false)),
+            "{vendor:?}: {accepted}"
+        );
     }
     let (status, _) = body(
         request(&sim, Vendor::Scalyr, Method::POST, "/api/query", true)

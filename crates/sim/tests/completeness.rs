@@ -34,10 +34,13 @@ async fn real_connectors_pull_every_item_despite_faults() {
     config.scale = 0.3;
     config.faults = 0.05;
     config.client_timeout = Duration::from_secs(1);
-    let sim = faultline_sim::start(config).await.expect("the simulator starts");
+    let sim = faultline_sim::start(config)
+        .await
+        .expect("the simulator starts");
     let secrets = tempfile::tempdir().unwrap();
     let toml_text = sim.sources_toml(secrets.path()).unwrap();
-    let sources: Sources = toml::from_str(&toml_text).expect("the generated [[source]] tables parse");
+    let sources: Sources =
+        toml::from_str(&toml_text).expect("the generated [[source]] tables parse");
     assert_eq!(sources.source.len(), 5, "{toml_text}");
 
     let window = Window {
@@ -45,7 +48,10 @@ async fn real_connectors_pull_every_item_despite_faults() {
         to: sim.now().plus_micros(1_000_000),
     };
     let sink = VecSink::default();
-    let pulls = sources.source.iter().map(|config| pull_all(config, window, &sink));
+    let pulls = sources
+        .source
+        .iter()
+        .map(|config| pull_all(config, window, &sink));
     for (name, result) in futures_join(pulls).await {
         result.unwrap_or_else(|error| panic!("pulling {name} failed: {error}"));
     }
@@ -53,23 +59,39 @@ async fn real_connectors_pull_every_item_despite_faults() {
     let events = sink.0.into_inner().unwrap();
     let mut distinct: BTreeMap<String, HashSet<String>> = BTreeMap::new();
     for event in &events {
-        distinct.entry(event.source.clone()).or_default().insert(event.id.clone());
+        distinct
+            .entry(event.source.clone())
+            .or_default()
+            .insert(event.id.clone());
     }
     let served = sim.served();
     for vendor in Vendor::ALL {
         let counts = served.vendor(vendor);
         let stored = distinct.get(vendor.as_str()).map_or(0, HashSet::len);
         assert!(counts.exists > 0, "{vendor:?} has no items: {served:?}");
-        assert_eq!(stored, counts.served_distinct, "{vendor:?}: stored vs served ({served:?})");
-        assert_eq!(counts.served_distinct, counts.exists, "{vendor:?}: served vs existing ({served:?})");
-        assert!(counts.faults_injected > 0, "{vendor:?} had no fault ({served:?})");
+        assert_eq!(
+            stored, counts.served_distinct,
+            "{vendor:?}: stored vs served ({served:?})"
+        );
+        assert_eq!(
+            counts.served_distinct, counts.exists,
+            "{vendor:?}: served vs existing ({served:?})"
+        );
+        assert!(
+            counts.faults_injected > 0,
+            "{vendor:?} had no fault ({served:?})"
+        );
     }
     eprintln!("{}", serde_json::to_string(&served).unwrap());
     assert!(served.complete, "{served:?}");
     sim.shutdown().await;
 }
 
-async fn pull_all(config: &SourceConfig, window: Window, sink: &VecSink) -> (String, Result<(), PullError>) {
+async fn pull_all(
+    config: &SourceConfig,
+    window: Window,
+    sink: &VecSink,
+) -> (String, Result<(), PullError>) {
     let name = config.name().to_string();
     let result = async {
         let scheduled = faultline_sources::build(config)?;
@@ -84,7 +106,12 @@ async fn pull_all(config: &SourceConfig, window: Window, sink: &VecSink) -> (Str
 
 /// A failed pull (a truncated page is not retried inside a pull) is pulled again, as the
 /// scheduler does on its next round.
-async fn pull_until_done(source: &dyn faultline_sources::Source, stream: &str, window: Window, sink: &VecSink) -> Result<(), PullError> {
+async fn pull_until_done(
+    source: &dyn faultline_sources::Source,
+    stream: &str,
+    window: Window,
+    sink: &VecSink,
+) -> Result<(), PullError> {
     let mut last = None;
     for _ in 0..4 {
         match source.pull(stream, window, sink).await {
@@ -96,7 +123,9 @@ async fn pull_until_done(source: &dyn faultline_sources::Source, stream: &str, w
 }
 
 /// Runs the pulls concurrently (each vendor has its own client-side rate limit).
-async fn futures_join<F: std::future::Future>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output> {
+async fn futures_join<F: std::future::Future>(
+    futures: impl IntoIterator<Item = F>,
+) -> Vec<F::Output> {
     let futures: Vec<F> = futures.into_iter().collect();
     futures::future::join_all(futures).await
 }

@@ -27,7 +27,10 @@ pub(crate) struct Data {
 
 impl Data {
     pub(crate) fn build(events: &[&Event], base_url: &str) -> Data {
-        let items = events.iter().map(|event| event_item(event, base_url)).collect();
+        let items = events
+            .iter()
+            .map(|event| event_item(event, base_url))
+            .collect();
         Data {
             events: catalog::finish(items),
             base_url: base_url.to_string(),
@@ -44,28 +47,44 @@ pub(crate) fn routes() -> Router<Arc<Sim>> {
 }
 
 fn bad_request(message: &str) -> Response {
-    json_response(StatusCode::BAD_REQUEST, &json!({"_error": {"status": 400, "title": "Bad request", "message": message}}))
+    json_response(
+        StatusCode::BAD_REQUEST,
+        &json!({"_error": {"status": 400, "title": "Bad request", "message": message}}),
+    )
 }
 
 async fn events(State(sim): State<Arc<Sim>>, Query(params): Query<Params>) -> Response {
     let now = sim.now();
     let data = &sim.catalog.front;
-    let time = |key: &str| params.get(key).map(|raw| paging::parse_time(raw, now).ok_or(raw));
+    let time = |key: &str| {
+        params
+            .get(key)
+            .map(|raw| paging::parse_time(raw, now).ok_or(raw))
+    };
     let after = match time("q[after]") {
         None => Timestamp::from_micros(0),
         Some(Ok(ts)) => ts.plus_micros(1),
-        Some(Err(raw)) => return bad_request(&format!("q[after] must be a timestamp, not {raw:?}")),
+        Some(Err(raw)) => {
+            return bad_request(&format!("q[after] must be a timestamp, not {raw:?}"));
+        }
     };
     let before = match time("q[before]") {
         None => now,
         Some(Ok(ts)) => ts.plus_micros(-1),
-        Some(Err(raw)) => return bad_request(&format!("q[before] must be a timestamp, not {raw:?}")),
+        Some(Err(raw)) => {
+            return bad_request(&format!("q[before] must be a timestamp, not {raw:?}"));
+        }
     };
     let types = params.all("q[types][]");
     let inboxes = params.all("q[inboxes][]");
     let mut window: Vec<&Item> = catalog::between(&data.events, after, before, now)
         .into_iter()
-        .filter(|item| types.is_empty() || item.body["type"].as_str().is_some_and(|kind| types.contains(&kind)))
+        .filter(|item| {
+            types.is_empty()
+                || item.body["type"]
+                    .as_str()
+                    .is_some_and(|kind| types.contains(&kind))
+        })
         .filter(|_| inboxes.is_empty() || inboxes.contains(&INBOX))
         .collect();
     if params.get("sort_order") != Some("asc") {
@@ -81,7 +100,11 @@ async fn events(State(sim): State<Arc<Sim>>, Query(params): Query<Params>) -> Re
     let limit = paging::limit(params.get("limit"), MAX_PAGE, MAX_PAGE);
     let (slice, next) = paging::slice(&window, offset, limit);
     let next_url = next.map(|next| {
-        format!("{}/events?{}", data.base_url, params.with("page_token", &paging::offset_cursor("events", next)))
+        format!(
+            "{}/events?{}",
+            data.base_url,
+            params.with("page_token", &paging::offset_cursor("events", next))
+        )
     });
     let body = json!({
         "_pagination": {"next": next_url},
@@ -93,7 +116,11 @@ async fn events(State(sim): State<Arc<Sim>>, Query(params): Query<Params>) -> Re
 
 fn event_item(event: &Event, base: &str) -> Item {
     let message_id = vendor_id(event).to_string();
-    let conversation = event.attrs.get("conversation_id").cloned().unwrap_or_else(|| format!("cnv_{message_id}"));
+    let conversation = event
+        .attrs
+        .get("conversation_id")
+        .cloned()
+        .unwrap_or_else(|| format!("cnv_{message_id}"));
     let subject = event.attrs.get("subject").cloned().unwrap_or_default();
     let text = event
         .message
@@ -102,7 +129,10 @@ fn event_item(event: &Event, base: &str) -> Item {
         .to_string();
     let emitted = (event.ts.as_millis() as f64) / 1_000.0;
     let event_id = format!("evt_{:x}", number_of(&message_id) >> 24);
-    let customer = event.user.clone().unwrap_or_else(|| "customer@example.com".into());
+    let customer = event
+        .user
+        .clone()
+        .unwrap_or_else(|| "customer@example.com".into());
     let name = customer.split('@').next().unwrap_or_default().to_string();
     let contact = json!({"_links": {"related": {"contact": format!("{base}/contacts/crd_{:x}", number_of(&customer) >> 40)}}, "name": name, "handle": customer, "role": "from"});
     let to = json!({"_links": {"related": {"contact": null}}, "name": null, "handle": "support@faultline.dev", "role": "to"});

@@ -73,7 +73,9 @@ pub(crate) fn page(body: &Value, keys: Vec<String>) -> Response {
     response
 }
 
-pub(crate) fn keys_of<'a>(items: impl IntoIterator<Item = &'a crate::catalog::Item>) -> Vec<String> {
+pub(crate) fn keys_of<'a>(
+    items: impl IntoIterator<Item = &'a crate::catalog::Item>,
+) -> Vec<String> {
     items.into_iter().map(|item| item.key.clone()).collect()
 }
 
@@ -124,10 +126,15 @@ mod tests {
 
     #[test]
     fn dotted_names_nest_unless_they_clash() {
-        let attrs: BTreeMap<String, String> = [("error.kind", "E"), ("error.message", "m"), ("logger", "x"), ("logger.name", "y")]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let attrs: BTreeMap<String, String> = [
+            ("error.kind", "E"),
+            ("error.message", "m"),
+            ("logger", "x"),
+            ("logger.name", "y"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
         let nested = Value::Object(nest(&attrs));
         assert_eq!(nested["error"]["kind"], "E");
         assert_eq!(nested["logger"], "x");

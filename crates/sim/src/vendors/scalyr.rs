@@ -36,9 +36,9 @@ impl Data {
         let mut lines = Vec::with_capacity(events.len());
         for event in events {
             let (session, sub_micro) = session_of(event);
-            sessions.entry(session.clone()).or_insert_with(|| {
-                json!({"serverHost": event.host, "serverIP": "10.0.0.1", "session": session})
-            });
+            sessions.entry(session.clone()).or_insert_with(
+                || json!({"serverHost": event.host, "serverIP": "10.0.0.1", "session": session}),
+            );
             lines.push(line_item(event, &session, sub_micro));
         }
         Data {
@@ -57,7 +57,10 @@ fn session_of(event: &Event) -> (String, i64) {
     let id = vendor_id(event);
     let id = id.split('~').next().unwrap_or(id);
     match id.rsplit_once(':') {
-        Some((session, nanos)) => (session.to_string(), nanos.parse::<i64>().map_or(0, |n| n.rem_euclid(1_000))),
+        Some((session, nanos)) => (
+            session.to_string(),
+            nanos.parse::<i64>().map_or(0, |n| n.rem_euclid(1_000)),
+        ),
         None => ("log_0".to_string(), 0),
     }
 }
@@ -112,16 +115,27 @@ fn error(status: StatusCode, kind: &str, message: &str) -> Response {
     json_response(status, &json!({"status": kind, "message": message}))
 }
 
-fn read_query(field: impl Fn(&str) -> Option<String>, now: Timestamp) -> Result<LogQuery, Response> {
+fn read_query(
+    field: impl Fn(&str) -> Option<String>,
+    now: Timestamp,
+) -> Result<LogQuery, Response> {
     if field("queryType").is_some_and(|kind| kind != "log") {
-        return Err(error(StatusCode::BAD_REQUEST, "error/client/badParam", "only queryType log is simulated"));
+        return Err(error(
+            StatusCode::BAD_REQUEST,
+            "error/client/badParam",
+            "only queryType log is simulated",
+        ));
     }
     let time = |key: &str| -> Result<Option<Timestamp>, Response> {
         match field(key) {
             None => Ok(None),
-            Some(raw) => paging::parse_time(&raw, now)
-                .map(Some)
-                .ok_or_else(|| error(StatusCode::BAD_REQUEST, "error/client/badParam", &format!("cannot parse {key} [{raw}]"))),
+            Some(raw) => paging::parse_time(&raw, now).map(Some).ok_or_else(|| {
+                error(
+                    StatusCode::BAD_REQUEST,
+                    "error/client/badParam",
+                    &format!("cannot parse {key} [{raw}]"),
+                )
+            }),
         }
     };
     let (start, end) = match (time("startTime")?, time("endTime")?) {
@@ -132,8 +146,13 @@ fn read_query(field: impl Fn(&str) -> Option<String>, now: Timestamp) -> Result<
     };
     let offset = match field("continuationToken") {
         None => 0,
-        Some(token) => paging::read_offset_cursor("query", &token)
-            .ok_or_else(|| error(StatusCode::BAD_REQUEST, "error/client/badParam", "invalid continuationToken"))?,
+        Some(token) => paging::read_offset_cursor("query", &token).ok_or_else(|| {
+            error(
+                StatusCode::BAD_REQUEST,
+                "error/client/badParam",
+                "invalid continuationToken",
+            )
+        })?,
     };
     Ok(LogQuery {
         start,
@@ -146,7 +165,11 @@ fn read_query(field: impl Fn(&str) -> Option<String>, now: Timestamp) -> Result<
 
 async fn query_post(State(sim): State<Arc<Sim>>, bytes: Bytes) -> Response {
     let Ok(body) = serde_json::from_slice::<Value>(&bytes) else {
-        return error(StatusCode::BAD_REQUEST, "error/client/badParam", "the request body is not JSON");
+        return error(
+            StatusCode::BAD_REQUEST,
+            "error/client/badParam",
+            "the request body is not JSON",
+        );
     };
     let field = |key: &str| match body.get(key) {
         Some(Value::String(text)) => Some(text.clone()),
@@ -157,7 +180,10 @@ async fn query_post(State(sim): State<Arc<Sim>>, bytes: Bytes) -> Response {
 }
 
 async fn query_get(State(sim): State<Arc<Sim>>, Query(params): Query<Params>) -> Response {
-    answer(&sim, read_query(|key| params.get(key).map(str::to_string), sim.now()))
+    answer(
+        &sim,
+        read_query(|key| params.get(key).map(str::to_string), sim.now()),
+    )
 }
 
 fn answer(sim: &Sim, query: Result<LogQuery, Response>) -> Response {
@@ -172,7 +198,11 @@ fn answer(sim: &Sim, query: Result<LogQuery, Response>) -> Response {
         let keep = window.len().saturating_sub(query.offset + query.max_count);
         window.drain(..keep);
     }
-    let (slice, next) = if query.tail { (&window[..window.len().saturating_sub(query.offset)], None) } else { paging::slice(&window, query.offset, query.max_count) };
+    let (slice, next) = if query.tail {
+        (&window[..window.len().saturating_sub(query.offset)], None)
+    } else {
+        paging::slice(&window, query.offset, query.max_count)
+    };
     let sessions: serde_json::Map<String, Value> = slice
         .iter()
         .filter_map(|item| item.body["session"].as_str())

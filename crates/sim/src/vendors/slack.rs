@@ -37,14 +37,22 @@ impl Data {
             let Some(channel) = event.attrs.get("channel") else {
                 continue;
             };
-            let name = event.attrs.get("channel_name").cloned().unwrap_or_else(|| channel.to_lowercase());
+            let name = event
+                .attrs
+                .get("channel_name")
+                .cloned()
+                .unwrap_or_else(|| channel.to_lowercase());
             // `ts` is the message id in its channel: two messages of one microsecond cannot be.
             let mut micros = event.ts.as_micros();
             while !taken.insert((channel.clone(), micros)) {
                 micros += 1;
             }
             let item = message_item(event, channel, Timestamp::from_micros(micros));
-            channels.entry(channel.clone()).or_insert_with(|| (name, Vec::new())).1.push(item);
+            channels
+                .entry(channel.clone())
+                .or_insert_with(|| (name, Vec::new()))
+                .1
+                .push(item);
         }
         for (_, items) in channels.values_mut() {
             *items = catalog::finish(std::mem::take(items));
@@ -57,7 +65,10 @@ impl Data {
     }
 
     pub(crate) fn existing(&self, now: Timestamp) -> Vec<String> {
-        self.channels.values().flat_map(|(_, items)| catalog::keys_until(items, now)).collect()
+        self.channels
+            .values()
+            .flat_map(|(_, items)| catalog::keys_until(items, now))
+            .collect()
     }
 }
 
@@ -65,7 +76,11 @@ fn message_item(event: &Event, channel: &str, ts: Timestamp) -> Item {
     let ts_text = paging::decimal_seconds(ts, 6);
     let body = match event.attrs.get("subtype").map(String::as_str) {
         Some("bot_message") => {
-            let username = event.attrs.get("username").cloned().unwrap_or_else(|| "bot".into());
+            let username = event
+                .attrs
+                .get("username")
+                .cloned()
+                .unwrap_or_else(|| "bot".into());
             json!({"type": "message", "subtype": "bot_message", "text": event.message, "ts": ts_text, "username": username, "bot_id": format!("B{:08X}", number_of(&username) as u32), "app_id": format!("A{:08X}", number_of(&username) as u32 ^ 0x5a5a)})
         }
         _ => {
@@ -94,12 +109,27 @@ fn not_ok(error: &str) -> Response {
 
 /// GET parameters, or the form of a POST.
 fn params_of(method: &Method, query: Params, body: &Bytes) -> Params {
-    if *method == Method::POST { Params::from_form(body) } else { query }
+    if *method == Method::POST {
+        Params::from_form(body)
+    } else {
+        query
+    }
 }
 
-async fn list(State(sim): State<Arc<Sim>>, method: Method, Query(query): Query<Params>, body: Bytes) -> Response {
+async fn list(
+    State(sim): State<Arc<Sim>>,
+    method: Method,
+    Query(query): Query<Params>,
+    body: Bytes,
+) -> Response {
     let params = params_of(&method, query, &body);
-    let channels: Vec<(&String, &String)> = sim.catalog.slack.channels.iter().map(|(id, (name, _))| (id, name)).collect();
+    let channels: Vec<(&String, &String)> = sim
+        .catalog
+        .slack
+        .channels
+        .iter()
+        .map(|(id, (name, _))| (id, name))
+        .collect();
     let offset = match params.get("cursor").filter(|cursor| !cursor.is_empty()) {
         None => 0,
         Some(cursor) => match paging::read_offset_cursor("list", cursor) {
@@ -120,7 +150,10 @@ async fn list(State(sim): State<Arc<Sim>>, method: Method, Query(query): Query<P
         "purpose": {"value": "", "creator": "", "last_set": 0}, "previous_names": [], "num_members": 12,
     })).collect();
     let cursor = next.map_or(String::new(), |next| paging::offset_cursor("list", next));
-    json_response(StatusCode::OK, &json!({"ok": true, "channels": listed, "response_metadata": {"next_cursor": cursor}}))
+    json_response(
+        StatusCode::OK,
+        &json!({"ok": true, "channels": listed, "response_metadata": {"next_cursor": cursor}}),
+    )
 }
 
 /// `oldest`/`latest` bounds (exclusive unless `inclusive`), limit and cursor offset.
@@ -142,14 +175,29 @@ fn read_range(params: &Params, now: Timestamp, tag: &str) -> Result<Range, Respo
     let latest = time("latest", now)?.plus_micros(-edge);
     let offset = match params.get("cursor").filter(|cursor| !cursor.is_empty()) {
         None => 0,
-        Some(cursor) => paging::read_offset_cursor(tag, cursor).ok_or_else(|| not_ok("invalid_cursor"))?,
+        Some(cursor) => {
+            paging::read_offset_cursor(tag, cursor).ok_or_else(|| not_ok("invalid_cursor"))?
+        }
     };
-    Ok(Range { oldest, latest, limit: paging::limit(params.get("limit"), DEFAULT_PAGE, MAX_PAGE), offset })
+    Ok(Range {
+        oldest,
+        latest,
+        limit: paging::limit(params.get("limit"), DEFAULT_PAGE, MAX_PAGE),
+        offset,
+    })
 }
 
-async fn history(State(sim): State<Arc<Sim>>, method: Method, Query(query): Query<Params>, body: Bytes) -> Response {
+async fn history(
+    State(sim): State<Arc<Sim>>,
+    method: Method,
+    Query(query): Query<Params>,
+    body: Bytes,
+) -> Response {
     let params = params_of(&method, query, &body);
-    let Some((_, items)) = params.get("channel").and_then(|id| sim.catalog.slack.channels.get(id)) else {
+    let Some((_, items)) = params
+        .get("channel")
+        .and_then(|id| sim.catalog.slack.channels.get(id))
+    else {
         return not_ok("channel_not_found");
     };
     let range = match read_range(&params, sim.now(), "history") {
@@ -170,12 +218,23 @@ async fn history(State(sim): State<Arc<Sim>>, method: Method, Query(query): Quer
 }
 
 /// Messages have no threads in the simulator: a thread is its parent alone.
-async fn replies(State(sim): State<Arc<Sim>>, method: Method, Query(query): Query<Params>, body: Bytes) -> Response {
+async fn replies(
+    State(sim): State<Arc<Sim>>,
+    method: Method,
+    Query(query): Query<Params>,
+    body: Bytes,
+) -> Response {
     let params = params_of(&method, query, &body);
-    let Some((_, items)) = params.get("channel").and_then(|id| sim.catalog.slack.channels.get(id)) else {
+    let Some((_, items)) = params
+        .get("channel")
+        .and_then(|id| sim.catalog.slack.channels.get(id))
+    else {
         return not_ok("channel_not_found");
     };
-    let Some(parent) = params.get("ts").and_then(|ts| items.iter().find(|item| item.body["ts"] == ts)) else {
+    let Some(parent) = params
+        .get("ts")
+        .and_then(|ts| items.iter().find(|item| item.body["ts"] == ts))
+    else {
         return not_ok("thread_not_found");
     };
     let body = json!({"ok": true, "messages": [parent.body], "has_more": false, "response_metadata": {"next_cursor": ""}});

@@ -1,5 +1,7 @@
 //! A running simulator with an authenticated client, and the recursive shape comparison.
 
+#![allow(dead_code, reason = "each test binary uses a part of these helpers")]
+
 use std::time::Duration;
 
 use faultline_sim::{RunningSim, SimConfig, Vendor};
@@ -10,15 +12,29 @@ pub async fn small_sim(faults: f64) -> RunningSim {
     config.history = Duration::from_secs(24 * 3600);
     config.scale = 0.02;
     config.faults = faults;
-    faultline_sim::start(config).await.expect("the simulator starts")
+    faultline_sim::start(config)
+        .await
+        .expect("the simulator starts")
 }
 
 /// A request to `vendor` with the right credentials (or `wrong` ones).
-pub fn request(sim: &RunningSim, vendor: Vendor, method: reqwest::Method, path: &str, wrong: bool) -> reqwest::RequestBuilder {
+pub fn request(
+    sim: &RunningSim,
+    vendor: Vendor,
+    method: reqwest::Method,
+    path: &str,
+    wrong: bool,
+) -> reqwest::RequestBuilder {
     let tokens = sim.tokens();
     let url = format!("{}{path}", sim.base_url(vendor));
     let builder = reqwest::Client::new().request(method, url);
-    let secret = |token: &str| if wrong { "wrong-token".to_string() } else { token.to_string() };
+    let secret = |token: &str| {
+        if wrong {
+            "wrong-token".to_string()
+        } else {
+            token.to_string()
+        }
+    };
     match vendor {
         Vendor::Datadog => builder
             .header("DD-API-KEY", secret(&tokens.datadog_api_key))
@@ -34,7 +50,10 @@ pub async fn body(builder: reqwest::RequestBuilder) -> (u16, Value) {
     let response = builder.send().await.expect("the simulator answers");
     let status = response.status().as_u16();
     let text = response.text().await.expect("a body");
-    (status, serde_json::from_str(&text).unwrap_or_else(|err| panic!("not JSON ({err}): {text}")))
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or_else(|err| panic!("not JSON ({err}): {text}")),
+    )
 }
 
 fn kind(value: &Value) -> &'static str {
@@ -66,20 +85,31 @@ pub fn shape_errors(sim: &Value, references: &[&Value], rules: &Rules) -> Vec<St
 }
 
 fn check(path: &str, sim: &Value, refs: &[&Value], rules: &Rules, errors: &mut Vec<String>) {
-    let present: Vec<&Value> = refs.iter().copied().filter(|value| !value.is_null()).collect();
+    let present: Vec<&Value> = refs
+        .iter()
+        .copied()
+        .filter(|value| !value.is_null())
+        .collect();
     if sim.is_null() || present.is_empty() || rules.free.contains(&path) {
         return;
     }
     if !present.iter().any(|value| kind(value) == kind(sim)) {
         let kinds: Vec<&str> = present.iter().map(|value| kind(value)).collect();
-        errors.push(format!("{path}: {} where the samples have {kinds:?}", kind(sim)));
+        errors.push(format!(
+            "{path}: {} where the samples have {kinds:?}",
+            kind(sim)
+        ));
         return;
     }
     match sim {
         Value::Object(fields) => {
-            let objects: Vec<&serde_json::Map<String, Value>> = present.iter().filter_map(|value| value.as_object()).collect();
+            let objects: Vec<&serde_json::Map<String, Value>> = present
+                .iter()
+                .filter_map(|value| value.as_object())
+                .collect();
             if rules.maps.contains(&path) {
-                let values: Vec<&Value> = objects.iter().flat_map(|object| object.values()).collect();
+                let values: Vec<&Value> =
+                    objects.iter().flat_map(|object| object.values()).collect();
                 for (key, value) in fields {
                     check(&format!("{path}.*"), value, &values, rules, errors);
                     let _ = key;
@@ -88,7 +118,10 @@ fn check(path: &str, sim: &Value, refs: &[&Value], rules: &Rules, errors: &mut V
             }
             for (key, value) in fields {
                 let child = format!("{path}.{key}");
-                let matching: Vec<&Value> = objects.iter().filter_map(|object| object.get(key)).collect();
+                let matching: Vec<&Value> = objects
+                    .iter()
+                    .filter_map(|object| object.get(key))
+                    .collect();
                 if matching.is_empty() {
                     errors.push(format!("{child}: not in the samples"));
                     continue;
@@ -97,7 +130,11 @@ fn check(path: &str, sim: &Value, refs: &[&Value], rules: &Rules, errors: &mut V
             }
         }
         Value::Array(items) => {
-            let elements: Vec<&Value> = present.iter().filter_map(|value| value.as_array()).flatten().collect();
+            let elements: Vec<&Value> = present
+                .iter()
+                .filter_map(|value| value.as_array())
+                .flatten()
+                .collect();
             if elements.is_empty() {
                 return;
             }
