@@ -52,6 +52,9 @@ pub enum Command {
     /// Measure the engine against generated scenarios with ground truth.
     #[command(subcommand)]
     Eval(EvalCommand),
+    /// Vendor simulator: serve a generated scenario on the real vendor APIs.
+    #[command(subcommand)]
+    Sim(crate::sim_cmd::SimCommand),
 }
 
 #[derive(Debug, Args)]

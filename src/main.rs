@@ -14,6 +14,7 @@ mod patterns;
 mod query;
 mod report;
 mod serve;
+mod sim_cmd;
 mod sources_cmd;
 
 use std::process::ExitCode;
@@ -76,6 +77,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Eval(EvalCommand::Scenarios(args)) => eval::scenarios(&config, &args),
         Command::Eval(EvalCommand::Layers(args)) => eval::layers(&config, &args),
+        Command::Sim(command) => sim_cmd::run(&command, &runtime),
         Command::Bench(BenchCommand::Ingest(args)) => {
             bench::ingest::run(&config, cli.data_dir.as_deref(), &args, &runtime)
         }
