@@ -31,6 +31,9 @@ pub enum Command {
     Import(ImportArgs),
     /// Run a read-only SQL query over the `events` table.
     Sql(SqlArgs),
+    /// Runs the whole pipeline against the built-in vendor simulator (no accounts, no network)
+    /// and prints what changed in the last 30 minutes.
+    Demo(DemoArgs),
     /// What changed: the engine's ranked incidents of the last window (default 30 minutes).
     Changes(ChangesArgs),
     /// Full-text search over messages, error types, stacks, templates, services and hosts.
@@ -146,6 +149,33 @@ pub struct SearchArgs {
     /// Print hits as JSON
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Scenario the simulator plays (see --list)
+    #[arg(long, default_value = "database")]
+    pub scenario: String,
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// History before the incident window that the simulator serves and faultline pulls
+    #[arg(long, default_value = "2h", value_parser = humantime::parse_duration)]
+    pub history: std::time::Duration,
+    /// Traffic volume (1.0 = about 60k–120k events a simulated day)
+    #[arg(long, default_value_t = 1.0)]
+    pub scale: f64,
+    /// Share of the simulator's answers that are faults (429, 5xx, slow, truncated), 0–0.5
+    #[arg(long, default_value_t = 0.0)]
+    pub faults: f64,
+    /// Exit after the first report instead of serving until Ctrl-C
+    #[arg(long)]
+    pub once: bool,
+    /// Print the first report as JSON (with the simulator's truth and the time it took)
+    #[arg(long)]
+    pub json: bool,
+    /// List the scenarios and exit
+    #[arg(long)]
+    pub list: bool,
 }
 
 #[derive(Debug, Args)]

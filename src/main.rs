@@ -6,6 +6,7 @@ mod ask;
 mod bench;
 mod cli;
 mod config;
+mod demo;
 mod eval;
 mod import;
 mod ingest;
@@ -66,6 +67,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Import(args) => import::run(&config, data_dir, &args, &runtime),
         Command::Sql(args) => query::sql(&config, data_dir, &args, &runtime),
+        Command::Demo(args) => demo::run(&args, cli.data_dir.as_deref(), &runtime),
         Command::Changes(args) => ask::changes(&config, data_dir, &args, &runtime),
         Command::Search(args) => query::search(&config, data_dir, &args),
         Command::Stats(args) => query::stats(&config, data_dir, &args, &runtime),

@@ -2,6 +2,7 @@
 //! process. Serves at once, even while a backfill runs. Stops cleanly on SIGTERM or SIGINT:
 //! stop answering and pulling, flush, fsync, exit 0.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
@@ -13,12 +14,14 @@ use faultline_api::Analyst;
 use faultline_api::http::{self, ApiState, EventIngest};
 use faultline_engine::analyze::EngineConfig;
 use faultline_model::Event;
-use faultline_sources::{CheckpointStore, Scheduler};
+use faultline_sources::{CheckpointStore, Scheduler, StatusBoard};
 use faultline_store::AppendReport;
 use metrics_exporter_prometheus::PrometheusBuilder;
+use tokio::net::TcpListener;
 use tokio::runtime::Runtime;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::watch;
+use tokio::task::JoinHandle;
 
 use crate::config::Config;
 use crate::ingest::{Ingest, IngestSink};
@@ -28,58 +31,116 @@ use crate::sources_cmd::build_configured_sources;
 const STOP_GRACE: Duration = Duration::from_secs(20);
 
 pub fn run(config: &Config, data_dir: PathBuf, runtime: &Runtime) -> anyhow::Result<()> {
-    let sources = build_configured_sources(config)?;
-    if sources.is_empty() {
-        tracing::warn!("no [[source]] is configured: serving the store and POST /v1/events only");
-    }
     let tokens = config.server.tokens()?;
     let listener = runtime.block_on(http::bind(config.server.listen(), &tokens))?;
-    let address = listener.local_addr()?;
-    let metrics = PrometheusBuilder::new()
-        .install_recorder()
-        .map_err(|err| tracing::warn!(%err, "metrics are not exported"))
-        .ok();
-    let ingest = Ingest::open(config, data_dir.clone())?;
-    let scheduler = Arc::new(Scheduler::new(
-        sources,
-        CheckpointStore::new(&data_dir),
-        Arc::new(IngestSink::new(ingest.clone())),
-    ));
-    let ready = Arc::new(AtomicBool::new(false));
-    let state = ApiState {
-        store: ingest.store().clone(),
-        analyst: analyst(config, &ingest)?,
-        ingest: Arc::new(PushIngest(Arc::downgrade(&ingest))),
-        sources: scheduler.status(),
-        tokens,
-        metrics,
-        ready: ready.clone(),
-        sql_limits: ingest.store().config().sql,
-    };
-    tracing::info!(sources = ?scheduler.source_names(), data_dir = %data_dir.display(), api = %format!("http://{address}"), "faultline serving");
-    runtime.block_on(async {
+    let serving = runtime.block_on(async { Serving::start(config, data_dir, listener) })?;
+    let signal = runtime.block_on(wait_for_stop_signal())?;
+    tracing::info!(
+        signal,
+        "stopping: no new pulls or requests, flushing the store"
+    );
+    serving.stop(runtime)
+}
+
+/// A running `serve`: pulls on schedule and answers on its address until [`Serving::stop`].
+pub struct Serving {
+    pub address: SocketAddr,
+    pub state: ApiState,
+    ingest: Arc<Ingest>,
+    scheduler: Arc<Scheduler>,
+    stop: watch::Sender<bool>,
+    pulling: JoinHandle<()>,
+    serving: JoinHandle<std::io::Result<()>>,
+}
+
+impl Serving {
+    /// Opens the store and starts pulling and answering; must run inside the runtime.
+    pub fn start(
+        config: &Config,
+        data_dir: PathBuf,
+        listener: TcpListener,
+    ) -> anyhow::Result<Serving> {
+        let sources = build_configured_sources(config)?;
+        if sources.is_empty() {
+            tracing::warn!(
+                "no [[source]] is configured: serving the store and POST /v1/events only"
+            );
+        }
+        let address = listener.local_addr()?;
+        let ingest = Ingest::open(config, data_dir.clone())?;
+        let scheduler = Arc::new(Scheduler::new(
+            sources,
+            CheckpointStore::new(&data_dir),
+            Arc::new(IngestSink::new(ingest.clone())),
+        ));
+        let ready = Arc::new(AtomicBool::new(false));
+        let state = ApiState {
+            store: ingest.store().clone(),
+            analyst: analyst(config, &ingest)?,
+            ingest: Arc::new(PushIngest(Arc::downgrade(&ingest))),
+            sources: scheduler.status(),
+            tokens: config.server.tokens()?,
+            metrics: install_metrics(),
+            ready: ready.clone(),
+            sql_limits: ingest.store().config().sql,
+        };
         let (stop, stopped) = watch::channel(false);
         let pulling = tokio::spawn(scheduler.clone().run(stopped.clone()));
-        let serving = tokio::spawn(http::serve(listener, state, wait_for(stopped)));
+        let serving = tokio::spawn(http::serve(listener, state.clone(), wait_for(stopped)));
         ready.store(true, Ordering::Release);
-        let signal = wait_for_stop_signal().await?;
-        tracing::info!(signal, "stopping: no new pulls or requests, flushing the store");
-        ready.store(false, Ordering::Release);
+        tracing::info!(sources = ?scheduler.source_names(), data_dir = %data_dir.display(), api = %format!("http://{address}"), "faultline serving");
+        Ok(Serving {
+            address,
+            state,
+            ingest,
+            scheduler,
+            stop,
+            pulling,
+            serving,
+        })
+    }
+
+    pub fn sources(&self) -> StatusBoard {
+        self.scheduler.status()
+    }
+
+    /// Stops pulling and answering, then flushes and fsyncs the store.
+    pub fn stop(self, runtime: &Runtime) -> anyhow::Result<()> {
+        let Serving {
+            state,
+            ingest,
+            scheduler,
+            stop,
+            pulling,
+            serving,
+            ..
+        } = self;
+        state.ready.store(false, Ordering::Release);
+        drop(state);
         let _ = stop.send(true);
-        if tokio::time::timeout(STOP_GRACE, pulling).await.is_err() {
-            tracing::warn!("pulls did not stop in time; their checkpoints were not advanced and they resume on restart");
-        }
-        match tokio::time::timeout(STOP_GRACE, serving).await {
-            Ok(Ok(Err(err))) => tracing::warn!(%err, "the API stopped with an error"),
-            Err(_) => tracing::warn!("requests did not finish in time"),
-            _ => {}
-        }
-        anyhow::Ok(())
-    })?;
-    drop(scheduler);
-    ingest.close()?;
-    tracing::info!("stopped cleanly");
-    Ok(())
+        runtime.block_on(async {
+            if tokio::time::timeout(STOP_GRACE, pulling).await.is_err() {
+                tracing::warn!("pulls did not stop in time; their checkpoints were not advanced and they resume on restart");
+            }
+            match tokio::time::timeout(STOP_GRACE, serving).await {
+                Ok(Ok(Err(err))) => tracing::warn!(%err, "the API stopped with an error"),
+                Err(_) => tracing::warn!("requests did not finish in time"),
+                _ => {}
+            }
+        });
+        drop(scheduler);
+        ingest.close()?;
+        tracing::info!("stopped cleanly");
+        Ok(())
+    }
+}
+
+/// The Prometheus recorder is process-wide: the first caller installs it.
+fn install_metrics() -> Option<metrics_exporter_prometheus::PrometheusHandle> {
+    PrometheusBuilder::new()
+        .install_recorder()
+        .map_err(|err| tracing::debug!(%err, "metrics recorder already installed"))
+        .ok()
 }
 
 fn analyst(config: &Config, ingest: &Arc<Ingest>) -> anyhow::Result<Analyst> {
@@ -109,7 +170,7 @@ async fn wait_for(mut stopped: watch::Receiver<bool>) {
     let _ = stopped.wait_for(|stop| *stop).await;
 }
 
-async fn wait_for_stop_signal() -> anyhow::Result<&'static str> {
+pub async fn wait_for_stop_signal() -> anyhow::Result<&'static str> {
     let mut terminate =
         signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
     let mut interrupt = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;

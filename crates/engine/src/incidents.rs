@@ -210,7 +210,8 @@ fn rank_roots(
                 rules.depth(layer) as f64 / max_depth
             };
             let evidence = members.iter().map(|f| evidence(f)).fold(0.0, f64::max) / MAX_EVIDENCE;
-            let deploy = deploy_bonus(&members, layer, onset, suspects);
+            // A deploy explains a finding only as much as that finding could be the first.
+            let deploy = timing * deploy_bonus(&members, layer, onset, suspects);
             RootCandidate {
                 layer,
                 service,

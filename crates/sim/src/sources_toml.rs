@@ -16,6 +16,7 @@ pub(crate) fn write(sim: &RunningSim, secrets_dir: &Path) -> Result<String, SimE
     let front = file("front_token", &tokens.front)?;
     let slack = file("slack_token", &tokens.slack)?;
     let timeout = format!("{}s", sim.config().client_timeout.as_secs().max(1));
+    let backfill = format!("{}h", sim.config().history.as_secs().div_ceil(3_600) + 1);
     let catalog = &sim.sim().catalog;
     let mut out = String::new();
     let _ = writeln!(
@@ -30,6 +31,8 @@ pub(crate) fn write(sim: &RunningSim, secrets_dir: &Path) -> Result<String, SimE
         let _ = writeln!(out, "name = {:?}", vendor.as_str());
         let _ = writeln!(out, "base_url = {:?}", sim.base_url(vendor));
         let _ = writeln!(out, "timeout = {timeout:?}");
+        let _ = writeln!(out, "backfill = {backfill:?}");
+        let _ = writeln!(out, "interval = \"10s\"");
         for line in lines {
             let _ = writeln!(out, "{line}");
         }
@@ -47,6 +50,9 @@ pub(crate) fn write(sim: &RunningSim, secrets_dir: &Path) -> Result<String, SimE
         vec![
             token_line("api_key_file", &dd_api),
             token_line("app_key_file", &dd_app),
+            "# The simulator does not limit span searches to Datadog's default 300 an hour."
+                .to_string(),
+            "spans_max_requests_per_second = 2.0".to_string(),
         ],
     );
     table(Vendor::Scalyr, vec![token_line("token_file", &scalyr)]);

@@ -220,6 +220,10 @@ source_table!(
         /// Log indexes to search (default all).
         #[serde(default)]
         indexes: Vec<String>,
+        /// Span searches per second. Datadog allows 300 an hour (the default) unless your
+        /// organization's limit was raised.
+        #[serde(default)]
+        spans_max_requests_per_second: Option<f64>,
     },
     rate = 2.0
 );

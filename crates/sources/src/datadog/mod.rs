@@ -56,8 +56,11 @@ impl DatadogSource {
             (HeaderName::from_static("dd-application-key"), app_key),
         ];
         let mut spans = client.clone();
-        spans.max_requests_per_second =
-            SPANS_REQUESTS_PER_SECOND.min(config.common.max_requests_per_second);
+        spans.max_requests_per_second = config
+            .spans_max_requests_per_second
+            .filter(|rate| *rate > 0.0 && rate.is_finite())
+            .unwrap_or(SPANS_REQUESTS_PER_SECOND)
+            .min(config.common.max_requests_per_second);
         Ok(DatadogSource {
             name: config.name.clone(),
             client: PullClient::new(client)?,

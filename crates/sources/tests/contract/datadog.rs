@@ -104,6 +104,7 @@ fn config(server: &MockServer) -> DatadogConfig {
         data: vec![DatadogData::Logs],
         query: DatadogQueries::default(),
         indexes: Vec::new(),
+        spans_max_requests_per_second: None,
     }
 }
 
