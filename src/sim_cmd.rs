@@ -1,7 +1,7 @@
 //! `faultline sim serve`: one scenario on the real vendor APIs, until SIGTERM/SIGINT.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -35,6 +35,17 @@ pub struct SimServeArgs {
     /// Traffic volume (1.0 = about 60k–120k events a day)
     #[arg(long, default_value_t = 1.0)]
     pub scale: f64,
+    /// The URL the connectors reach the simulator at, when it is not the listen address
+    /// (e.g. http://sim:8080 between containers)
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<String>,
+    /// Also write a faultline config with the simulator's [[source]] tables to FILE, after
+    /// the content of --config-base (e.g. its [server] section)
+    #[arg(long, value_name = "FILE")]
+    pub write_config: Option<PathBuf>,
+    /// A faultline config to start the written config with
+    #[arg(long, value_name = "FILE", requires = "write_config")]
+    pub config_base: Option<PathBuf>,
     /// Where the token files go [default: a new temporary directory]
     #[arg(long, value_name = "DIR")]
     pub secrets_dir: Option<PathBuf>,
@@ -63,6 +74,7 @@ async fn serve(args: &SimServeArgs) -> anyhow::Result<()> {
     config.faults = args.faults;
     config.history = args.history;
     config.scale = args.scale;
+    config.public_url = args.public_url.clone();
     let sim = faultline_sim::start(config).await?;
     let temp;
     let secrets_dir = match &args.secrets_dir {
@@ -75,6 +87,9 @@ async fn serve(args: &SimServeArgs) -> anyhow::Result<()> {
         }
     };
     let sources = sim.sources_toml(&secrets_dir)?;
+    if let Some(path) = &args.write_config {
+        write_config(path, args.config_base.as_deref(), &sources)?;
+    }
     if args.json {
         let base_urls: serde_json::Map<String, serde_json::Value> = Vendor::ALL
             .iter()
@@ -110,6 +125,22 @@ async fn serve(args: &SimServeArgs) -> anyhow::Result<()> {
     let served = sim.served();
     sim.shutdown().await;
     eprintln!("served: {}", serde_json::to_string(&served)?);
+    Ok(())
+}
+
+/// Writes `base` (if any) and the sources to `path` through a temporary file, so that a reader
+/// never sees half a config.
+fn write_config(path: &Path, base: Option<&Path>, sources: &str) -> anyhow::Result<()> {
+    let mut text = match base {
+        Some(base) => std::fs::read_to_string(base)
+            .with_context(|| format!("reading --config-base {}", base.display()))?,
+        None => String::new(),
+    };
+    text.push('\n');
+    text.push_str(sources);
+    let tmp = path.with_extension("toml.tmp");
+    std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
     Ok(())
 }
 

@@ -21,6 +21,9 @@ pub struct SimConfig {
     pub history: Duration,
     /// Traffic volume (1.0 = the scenario's default).
     pub scale: f64,
+    /// The URL clients reach the simulator at (e.g. `http://sim:8080` in docker-compose);
+    /// `None` is `http://` + the bound address.
+    pub public_url: Option<String>,
     /// The connector timeout written into [`crate::RunningSim::sources_toml`]; a slow fault
     /// answers one second after it.
     pub client_timeout: Duration,
@@ -37,6 +40,7 @@ impl SimConfig {
             now: None,
             history: Duration::from_secs(24 * 3600),
             scale: 1.0,
+            public_url: None,
             client_timeout: Duration::from_secs(5),
         }
     }

@@ -88,7 +88,10 @@ pub async fn start(config: SimConfig) -> Result<RunningSim, SimError> {
         addr: config.listen,
         source,
     })?;
-    let base = format!("http://{addr}");
+    let base = config.public_url.clone().map_or_else(
+        || format!("http://{addr}"),
+        |url| url.trim_end_matches('/').to_string(),
+    );
     let sim = Arc::new(Sim {
         tokens: Tokens::from_seed(config.seed),
         ledger: Ledger::default(),
