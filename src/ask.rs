@@ -17,6 +17,7 @@ use crate::cli::ChangesArgs;
 use crate::config::{Config, parse_duration};
 use crate::output::{print_json, write_stdout};
 use crate::query::open_store;
+use crate::remote::Remote;
 use crate::report;
 
 pub fn changes(
@@ -25,6 +26,32 @@ pub fn changes(
     args: &ChangesArgs,
     runtime: &Runtime,
 ) -> anyhow::Result<()> {
+    let report = match Remote::from_args(&args.remote)? {
+        Some(remote) => remote.get(runtime, "/v1/changes", &changes_params(args))?,
+        None => changes_here(config, data_dir, args, runtime)?,
+    };
+    if args.json {
+        print_json(&report)
+    } else {
+        write_stdout(report::render(&report).as_bytes())
+    }
+}
+
+/// The question as the API's query parameters (the server checks them).
+fn changes_params(args: &ChangesArgs) -> Vec<(&'static str, String)> {
+    let mut params = vec![("since", args.since.clone())];
+    params.extend(args.at.clone().map(|at| ("at", at)));
+    params.extend(args.layer.clone().map(|layer| ("layer", layer)));
+    params.extend(args.min_score.map(|score| ("min_score", score.to_string())));
+    params
+}
+
+fn changes_here(
+    config: &Config,
+    data_dir: PathBuf,
+    args: &ChangesArgs,
+    runtime: &Runtime,
+) -> anyhow::Result<ChangeReport> {
     let query = changes_query(args)?;
     let store = open_store(config, data_dir)?;
     let analyst = analyst(config, store.data_dir())?;
@@ -33,11 +60,7 @@ pub fn changes(
         .block_on(analyst.changes(&store, &query, limits))
         .map_err(|err| anyhow::anyhow!("{err}"))?;
     store.close()?;
-    if args.json {
-        print_json(&report)
-    } else {
-        write_stdout(report::render(&report).as_bytes())
-    }
+    Ok(report)
 }
 
 fn changes_query(args: &ChangesArgs) -> Result<ChangesQuery, UsageError> {

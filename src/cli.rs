@@ -118,6 +118,8 @@ pub struct SqlArgs {
     /// Most rows to return [default: [store] sql_max_rows, else 10000]
     #[arg(long)]
     pub max_rows: Option<usize>,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -149,6 +151,24 @@ pub struct SearchArgs {
     /// Print hits as JSON
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+}
+
+/// Ask a running `faultline serve` instead of opening the data directory.
+#[derive(Debug, Clone, Args)]
+pub struct RemoteArgs {
+    /// URL of a running faultline serve, e.g. http://127.0.0.1:7070
+    #[arg(long, env = "FAULTLINE_SERVER", value_name = "URL")]
+    pub server: Option<String>,
+    /// Bearer token for --server (read from FAULTLINE_TOKEN; never printed)
+    #[arg(
+        long,
+        env = "FAULTLINE_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub token: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -196,6 +216,8 @@ pub struct ChangesArgs {
     /// Print the report as JSON (schemas/incident.schema.json)
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
 }
 
 #[derive(Debug, Args)]

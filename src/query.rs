@@ -11,6 +11,7 @@ use crate::UsageError;
 use crate::cli::{OutputFormat, SearchArgs, SqlArgs, StatsArgs};
 use crate::config::{Config, parse_duration};
 use crate::output::{print_json, render_batches, write_stdout};
+use crate::remote::Remote;
 
 /// Opens the store for a short command: no background work.
 pub fn open_store(config: &Config, data_dir: PathBuf) -> anyhow::Result<Store> {
@@ -32,6 +33,15 @@ pub fn sql(
         })?,
         (None, None) => return Err(UsageError("give a query or --file".into()).into()),
     };
+    let format = if args.json {
+        OutputFormat::Json
+    } else {
+        args.format
+    };
+    if let Some(remote) = Remote::from_args(&args.remote)? {
+        let batches = remote.sql(runtime, &query)?;
+        return write_stdout(render_batches(&batches, format)?.as_bytes());
+    }
     let store = open_store(config, data_dir)?;
     let limits = SqlLimits {
         max_rows: args.max_rows.unwrap_or(store.config().sql.max_rows),
@@ -40,11 +50,6 @@ pub fn sql(
     let result = runtime
         .block_on(store.sql_with_limits(&query, limits))
         .map_err(|err| UsageError(err.to_string()))?;
-    let format = if args.json {
-        OutputFormat::Json
-    } else {
-        args.format
-    };
     write_stdout(render_batches(&result.batches, format)?.as_bytes())?;
     if result.truncated {
         eprintln!(
@@ -56,7 +61,16 @@ pub fn sql(
     Ok(())
 }
 
-pub fn search(config: &Config, data_dir: PathBuf, args: &SearchArgs) -> anyhow::Result<()> {
+pub fn search(
+    config: &Config,
+    data_dir: PathBuf,
+    args: &SearchArgs,
+    runtime: &Runtime,
+) -> anyhow::Result<()> {
+    if let Some(remote) = Remote::from_args(&args.remote)? {
+        let answer: SearchAnswer = remote.get(runtime, "/v1/search", &search_params(args))?;
+        return print_hits(&answer.hits, args.json);
+    }
     let since = args
         .since
         .as_deref()
@@ -77,13 +91,38 @@ pub fn search(config: &Config, data_dir: PathBuf, args: &SearchArgs) -> anyhow::
     let hits = store
         .search(&request)
         .map_err(|err| UsageError(err.to_string()))?;
-    if args.json {
-        print_json(&hits)?;
-    } else {
-        write_stdout(render_hits(&hits).as_bytes())?;
-    }
     store.close()?;
-    Ok(())
+    print_hits(&hits, args.json)
+}
+
+#[derive(serde::Deserialize)]
+struct SearchAnswer {
+    hits: Vec<SearchHit>,
+}
+
+fn search_params(args: &SearchArgs) -> Vec<(&'static str, String)> {
+    let mut params = vec![("q", args.query.clone()), ("limit", args.limit.to_string())];
+    let optional = [
+        ("since", &args.since),
+        ("layer", &args.layer),
+        ("service", &args.service),
+        ("source", &args.source),
+        ("kind", &args.kind),
+    ];
+    params.extend(
+        optional
+            .into_iter()
+            .filter_map(|(name, value)| value.clone().map(|value| (name, value))),
+    );
+    params
+}
+
+fn print_hits(hits: &[SearchHit], json: bool) -> anyhow::Result<()> {
+    if json {
+        print_json(&hits)
+    } else {
+        write_stdout(render_hits(hits).as_bytes())
+    }
 }
 
 fn render_hits(hits: &[SearchHit]) -> String {

@@ -117,7 +117,7 @@ pub struct SearchRequest {
 }
 
 /// One matching event, newest first.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct SearchHit {
     pub id: String,
     pub ts: Timestamp,
@@ -125,11 +125,11 @@ pub struct SearchHit {
     pub kind: String,
     pub layer: String,
     pub level: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_type: Option<String>,
     pub message: String,
 }
