@@ -52,6 +52,9 @@ pub enum Command {
     /// Benchmarks of whole pipelines; they print throughput and latency.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Check the layer rules (built-in and [engine] rules) against events.
+    #[command(subcommand)]
+    Rules(RulesCommand),
     /// Measure the engine against generated scenarios with ground truth.
     #[command(subcommand)]
     Eval(EvalCommand),
@@ -276,6 +279,22 @@ pub enum PatternsOutput {
 
 #[derive(Debug, Args)]
 pub struct StatsArgs {
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// Which rule places each event of FILE (a JSON array of events, or one a line) in which
+    /// layer, and why.
+    Test(RulesTestArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RulesTestArgs {
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Print the placements as JSON
     #[arg(long)]
     pub json: bool,
 }

@@ -15,6 +15,7 @@ mod patterns;
 mod query;
 mod remote;
 mod report;
+mod rules_cmd;
 mod serve;
 mod sim_cmd;
 mod sources_cmd;
@@ -24,7 +25,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-use cli::{BenchCommand, Cli, Command, EvalCommand, SourcesCommand};
+use cli::{BenchCommand, Cli, Command, EvalCommand, RulesCommand, SourcesCommand};
 use config::{Config, ConfigError};
 
 /// A mistake in how faultline was called; exits with code 2.
@@ -78,6 +79,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Sources(SourcesCommand::Check(args)) => {
             sources_cmd::check(&config, &args, &runtime)
         }
+        Command::Rules(RulesCommand::Test(args)) => rules_cmd::test(&config, &args),
         Command::Eval(EvalCommand::Scenarios(args)) => eval::scenarios(&config, &args),
         Command::Eval(EvalCommand::Layers(args)) => eval::layers(&config, &args),
         Command::Sim(command) => sim_cmd::run(&command, &runtime),
