@@ -367,6 +367,9 @@ pub struct BenchIngestArgs {
     /// How many timed runs of each query
     #[arg(long, default_value_t = 50)]
     pub query_runs: usize,
+    /// How many timed runs of `changes --since 30m`
+    #[arg(long, default_value_t = 5)]
+    pub changes_runs: usize,
     /// Keep the data directory (default: a temporary one, removed at the end)
     #[arg(long)]
     pub keep: bool,

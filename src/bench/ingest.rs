@@ -4,10 +4,13 @@
 use std::collections::VecDeque;
 use std::io::IsTerminal;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
-use faultline_model::{MICROS_PER_DAY, MICROS_PER_HOUR, Timestamp};
+use faultline_api::{Analyst, ChangesQuery};
+use faultline_engine::analyze::EngineConfig;
+use faultline_model::{MICROS_PER_DAY, MICROS_PER_HOUR, MICROS_PER_SECOND, Timestamp};
 use faultline_store::{SearchRequest, Store};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
@@ -42,6 +45,8 @@ pub struct IngestResults {
     pub peak_rss_bytes: u64,
     pub group_by_last_hour: Latency,
     pub search_last_hour: Latency,
+    /// `changes --since 30m` (rows read with SQL, then the engine).
+    pub changes_30m: Latency,
 }
 
 pub fn run(
@@ -68,6 +73,7 @@ pub fn run(
         peak_rss_bytes: 0,
         group_by_last_hour: time_group_by(&store, runtime, end, args.query_runs)?,
         search_last_hour: time_search(&store, end, args.query_runs)?,
+        changes_30m: time_changes(config, &store, runtime, end, args.changes_runs)?,
     };
     let results = IngestResults {
         peak_rss_bytes: peak_rss_bytes(),
@@ -164,6 +170,33 @@ fn time_group_by(
     Ok(Latency::from_samples(samples))
 }
 
+fn time_changes(
+    config: &Config,
+    store: &Store,
+    runtime: &Runtime,
+    end: Timestamp,
+    runs: usize,
+) -> anyhow::Result<Latency> {
+    let analyst = Analyst::new(
+        config.layer_rules()?,
+        EngineConfig::default(),
+        Arc::new(|fingerprint: &str| fingerprint.to_string()),
+    );
+    let query = ChangesQuery {
+        at: Some(end),
+        ..ChangesQuery::last(30 * 60 * MICROS_PER_SECOND)
+    };
+    let mut samples = Vec::with_capacity(runs);
+    for _ in 0..runs.max(1) {
+        let started = Instant::now();
+        runtime
+            .block_on(analyst.changes(store, &query, store.config().sql))
+            .map_err(|err| anyhow::anyhow!("changes: {err}"))?;
+        samples.push(started.elapsed());
+    }
+    Ok(Latency::from_samples(samples))
+}
+
 fn time_search(store: &Store, end: Timestamp, runs: usize) -> anyhow::Result<Latency> {
     let mut samples = Vec::with_capacity(runs);
     for run in 0..runs.max(1) {
@@ -189,7 +222,8 @@ fn render(results: &IngestResults) -> String {
          index                    {} docs\n\
          peak RSS                 {:.0} MiB   target < 1536\n\
          group by layer, 1 h      p50 {:.1} ms  p99 {:.1} ms   target p50 < 300\n\
-         search, 1 h filter       p50 {:.1} ms  p99 {:.1} ms   target p50 < 50\n",
+         search, 1 h filter       p50 {:.1} ms  p99 {:.1} ms   target p50 < 50\n\
+         changes --since 30m      p50 {:.1} ms  p99 {:.1} ms   target p50 < 300\n",
         results.events,
         results.events_per_second,
         results.ingest_seconds,
@@ -201,5 +235,7 @@ fn render(results: &IngestResults) -> String {
         results.group_by_last_hour.p99_ms,
         results.search_last_hour.p50_ms,
         results.search_last_hour.p99_ms,
+        results.changes_30m.p50_ms,
+        results.changes_30m.p99_ms,
     )
 }
