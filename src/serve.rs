@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use async_trait::async_trait;
-use faultline_api::Analyst;
 use faultline_api::http::{self, ApiState, EventIngest};
+use faultline_api::{Analyst, ChangesQuery};
 use faultline_engine::analyze::EngineConfig;
 use faultline_model::Event;
 use faultline_sources::{CheckpointStore, Scheduler, StatusBoard};
@@ -29,6 +29,8 @@ use crate::sources_cmd::build_configured_sources;
 
 /// How long in-flight pulls and requests get to finish after a stop signal.
 const STOP_GRACE: Duration = Duration::from_secs(20);
+const EVALUATION_INTERVAL: Duration = Duration::from_secs(30);
+const EVALUATION_WINDOW_MICROS: i64 = 30 * 60 * faultline_model::MICROS_PER_SECOND;
 
 pub fn run(config: &Config, data_dir: PathBuf, runtime: &Runtime) -> anyhow::Result<()> {
     let tokens = config.server.tokens()?;
@@ -83,10 +85,16 @@ impl Serving {
             metrics: install_metrics(),
             ready: ready.clone(),
             sql_limits: ingest.store().config().sql,
+            incidents: Arc::default(),
         };
         let (stop, stopped) = watch::channel(false);
         let pulling = tokio::spawn(scheduler.clone().run(stopped.clone()));
-        let serving = tokio::spawn(http::serve(listener, state.clone(), wait_for(stopped)));
+        let serving = tokio::spawn(http::serve(
+            listener,
+            state.clone(),
+            wait_for(stopped.clone()),
+        ));
+        tokio::spawn(evaluate_periodically(state.clone(), stopped));
         ready.store(true, Ordering::Release);
         tracing::info!(sources = ?scheduler.source_names(), data_dir = %data_dir.display(), api = %format!("http://{address}"), "faultline serving");
         Ok(Serving {
@@ -132,6 +140,29 @@ impl Serving {
         ingest.close()?;
         tracing::info!("stopped cleanly");
         Ok(())
+    }
+}
+
+/// Asks "what changed in the last 30 minutes?" every 30 s, so that incidents are known by id
+/// (and their count is a metric) without anyone asking.
+async fn evaluate_periodically(state: ApiState, mut stopped: watch::Receiver<bool>) {
+    let query = ChangesQuery::last(EVALUATION_WINDOW_MICROS);
+    loop {
+        match state
+            .analyst
+            .changes(&state.store, &query, state.sql_limits)
+            .await
+        {
+            Ok(report) => {
+                metrics::gauge!("faultline_incidents_open").set(report.incidents.len() as f64);
+                state.incidents.record(&report);
+            }
+            Err(err) => tracing::warn!(%err, "the periodic evaluation failed; retrying"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(EVALUATION_INTERVAL) => {}
+            _ = stopped.wait_for(|stop| *stop) => return,
+        }
     }
 }
 

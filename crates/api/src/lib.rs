@@ -4,6 +4,7 @@
 
 pub mod changes;
 pub mod error;
+pub mod incidents;
 mod rows;
 
 pub use changes::{Analyst, ChangesQuery, Resolver};

@@ -3,6 +3,8 @@
 //! its partitions), whole context events (reports, alerts, deploys) around the window, and the
 //! first sighting of every fingerprint before the baseline.
 
+use std::collections::HashMap;
+
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, TimestampMicrosecondType};
@@ -133,6 +135,32 @@ fn add_first_sightings(batch: &RecordBatch, history: &mut History) -> Result<(),
         }
     }
     Ok(())
+}
+
+/// The stored events with these ids, from `since` on.
+pub async fn events_by_id(
+    store: &Store,
+    ids: &[String],
+    since: Timestamp,
+    limits: SqlLimits,
+) -> Result<HashMap<String, Event>, ApiError> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let quoted: Vec<String> = ids
+        .iter()
+        .map(|id| format!("'{}'", id.replace('\'', "''")))
+        .collect();
+    let query = format!(
+        "SELECT * FROM events WHERE ts >= '{}' AND id IN ({})",
+        since.to_rfc3339(),
+        quoted.join(", ")
+    );
+    let events = query_events(store, &query, limits).await?;
+    Ok(events
+        .into_iter()
+        .map(|event| (event.id.clone(), event))
+        .collect())
 }
 
 /// The newest stored event, for telling a user that the window holds nothing.

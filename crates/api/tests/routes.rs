@@ -72,6 +72,7 @@ impl Api {
             metrics: None,
             ready: Arc::new(AtomicBool::new(true)),
             sql_limits: store.config().sql,
+            incidents: Default::default(),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
@@ -368,4 +369,44 @@ async fn openapi_lists_every_route() {
             "{path} missing from the OpenAPI document"
         );
     }
+}
+
+#[tokio::test]
+async fn incidents_are_found_by_id_with_their_timeline() {
+    let api = Api::start(Tokens::default()).await;
+    let (status, _) = api.get("/v1/incidents/inc-000000000000", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let at = api.now.to_rfc3339();
+    let (_, report) = api.get(&format!("/v1/changes?at={at}"), None).await;
+    let top = &report["incidents"][0];
+    let id = top["id"].as_str().unwrap();
+    let (status, incident) = api.get(&format!("/v1/incidents/{id}"), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(&incident, top);
+    let (_, list) = api.get("/v1/incidents", None).await;
+    assert!(
+        list["incidents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["id"] == id)
+    );
+
+    let (status, timeline) = api.get(&format!("/v1/incidents/{id}/timeline"), None).await;
+    assert_eq!(status, StatusCode::OK, "{timeline}");
+    let entries = timeline["entries"].as_array().unwrap();
+    let findings = top["findings"].as_array().unwrap().len();
+    assert!(entries.len() >= findings, "{timeline:#}");
+    let times: Vec<&str> = entries.iter().map(|e| e["ts"].as_str().unwrap()).collect();
+    assert!(times.windows(2).all(|pair| pair[0] <= pair[1]), "{times:?}");
+    let first_finding = entries.iter().find(|e| e["kind"] == "finding").unwrap();
+    let sample = &first_finding["samples"][0];
+    assert!(
+        sample["id"].is_string() && sample["message"].is_string(),
+        "{first_finding:#}"
+    );
+    assert!(
+        entries.iter().any(|e| e["kind"] == "reports"),
+        "{timeline:#}"
+    );
 }

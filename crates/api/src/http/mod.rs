@@ -1,6 +1,7 @@
 //! The HTTP API (axum): routes, auth, limits, metrics and the OpenAPI document.
 
 mod auth;
+mod incident_routes;
 mod openapi;
 mod ops;
 mod questions;
@@ -28,6 +29,7 @@ pub use openapi::openapi_json;
 
 use crate::changes::Analyst;
 use crate::error::ApiError;
+use crate::incidents::Registry;
 
 /// Largest accepted request body (`POST /v1/events`, `POST /v1/sql`).
 pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
@@ -52,6 +54,7 @@ pub struct ApiState {
     pub metrics: Option<PrometheusHandle>,
     pub ready: Arc<AtomicBool>,
     pub sql_limits: SqlLimits,
+    pub incidents: Arc<Registry>,
 }
 
 impl ApiState {
@@ -84,6 +87,12 @@ pub fn router(state: ApiState) -> Router {
         .route("/metrics", get(ops::metrics))
         .route("/openapi.json", get(ops::openapi))
         .route("/v1/changes", get(questions::changes))
+        .route("/v1/incidents", get(incident_routes::list))
+        .route("/v1/incidents/{id}", get(incident_routes::get))
+        .route(
+            "/v1/incidents/{id}/timeline",
+            get(incident_routes::timeline),
+        )
         .route("/v1/search", get(questions::search))
         .route("/v1/sql", post(questions::sql))
         .route("/v1/events", post(ops::push_events))

@@ -2,13 +2,16 @@
 
 use utoipa::OpenApi;
 
-use super::{ops, questions};
+use super::{incident_routes, ops, questions};
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "faultline", description = "What changed? Incidents, search and SQL over faultline's store."),
     paths(
         questions::changes,
+        incident_routes::list,
+        incident_routes::get,
+        incident_routes::timeline,
         questions::search,
         questions::sql,
         ops::push_events,

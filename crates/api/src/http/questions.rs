@@ -65,7 +65,7 @@ pub async fn changes(
         .analyst
         .changes(&state.store, &query, state.sql_limits)
         .await?;
-    metrics::gauge!("faultline_incidents_open").set(report.incidents.len() as f64);
+    state.incidents.record(&report);
     report.notes.extend(state.backfill_note());
     Ok(Json(report))
 }
