@@ -1,0 +1,27 @@
+//! faultline's sinks: incidents pushed to other tools.
+//!
+//! - [`lifecycle`]: open → updated → resolved, from successive change reports, persisted so a
+//!   transition is sent once across restarts; each carries a version and an idempotency key.
+//! - [`webhook`]: signed JSON POSTs (HMAC-SHA256 over `"{timestamp}.{body}"`).
+//! - [`slack`]: Block Kit messages on open, every `update_every` while open, and on resolve.
+//! - [`Sinks`]: the front the server calls every engine run; each sink has a bounded queue and
+//!   a worker, retries with backoff for up to `max_retry`, then a dead-letter file that
+//!   [`replay`] re-sends.
+
+pub mod config;
+pub mod dead_letter;
+pub mod delivery;
+pub mod error;
+pub mod lifecycle;
+mod outbox;
+pub mod secret;
+mod sinks;
+pub mod slack;
+pub mod webhook;
+
+pub use config::{SinkConfig, SinksSettings, SlackConfig, WebhookConfig};
+pub use dead_letter::{DeadLetter, DeadLetterFile};
+pub use delivery::Delivery;
+pub use error::{Result, SinkError};
+pub use lifecycle::{Lifecycle, OpenIncident, Transition, TransitionKind};
+pub use sinks::{REPLAY_MAX_RETRY, ReplaySummary, Sinks, lifecycle_path, replay};

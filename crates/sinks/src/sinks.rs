@@ -1,0 +1,215 @@
+//! The front: one [`Lifecycle`] shared by every configured sink; [`Sinks::publish`] turns a
+//! report into transitions and queues each sink's messages without waiting for the network.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use faultline_model::incident::ChangeReport;
+use faultline_model::Timestamp;
+use parking_lot::Mutex;
+use tokio::time::Instant;
+
+use crate::config::{SinkConfig, SinksSettings, validate};
+use crate::dead_letter::{DeadLetter, DeadLetterFile, sink_dir};
+use crate::delivery::{Delivery, Transport, send_with_retry};
+use crate::error::{Result, SinkError};
+use crate::lifecycle::{Lifecycle, Transition};
+use crate::outbox::Outbox;
+use crate::slack::{Cadence, SlackTransport};
+use crate::webhook::{self, WebhookTransport};
+
+/// A replay gives each dead letter this long at most (bounded by the sink's `max_retry`).
+pub const REPLAY_MAX_RETRY: Duration = Duration::from_secs(60);
+
+/// Every configured sink, fed by one lifecycle.
+pub struct Sinks {
+    lifecycle: Mutex<Lifecycle>,
+    sinks: Vec<Sink>,
+}
+
+struct Sink {
+    name: String,
+    outbox: Outbox,
+    /// Slack only: which status messages were sent.
+    cadence: Option<Mutex<Cadence>>,
+}
+
+impl Sinks {
+    /// Reads secrets, opens the state files under `<data_dir>/sinks/` and starts one worker
+    /// task per sink. Must be called inside a tokio runtime.
+    pub fn new(settings: &SinksSettings, configs: &[SinkConfig], data_dir: &Path) -> Result<Sinks> {
+        validate(configs)?;
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(SinkError::Config("Sinks::new must run inside a tokio runtime".into()));
+        }
+        let lifecycle = Lifecycle::open(lifecycle_path(data_dir), settings.quiet_period)?;
+        let sinks = configs
+            .iter()
+            .map(|config| start_sink(config, data_dir, settings.queue_capacity))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Sinks {
+            lifecycle: Mutex::new(lifecycle),
+            sinks,
+        })
+    }
+
+    /// Runs the lifecycle over the latest report and queues the messages of every sink.
+    /// Never waits for the network; returns the transitions (already saved as sent).
+    pub fn publish(&self, report: &ChangeReport, now: Timestamp) -> Result<Vec<Transition>> {
+        let (transitions, open) = {
+            let mut lifecycle = self.lifecycle.lock();
+            let transitions = lifecycle.observe(report, now)?;
+            (transitions, lifecycle.open_incidents())
+        };
+        for transition in &transitions {
+            tracing::info!(incident = %transition.incident.id, kind = transition.kind.event_type(), version = transition.version, "incident transition");
+        }
+        for sink in &self.sinks {
+            for delivery in sink.deliveries(&transitions, &open, now)? {
+                sink.outbox.push(delivery);
+            }
+        }
+        Ok(transitions)
+    }
+
+    /// Lets queued deliveries go out for up to `grace`; the rest go to the dead letters.
+    pub async fn shutdown(&self, grace: Duration) {
+        let deadline = Instant::now() + grace;
+        for sink in &self.sinks {
+            let left = deadline.saturating_duration_since(Instant::now());
+            sink.outbox.shutdown(left).await;
+        }
+    }
+
+    /// The names of the configured sinks.
+    pub fn names(&self) -> Vec<&str> {
+        self.sinks.iter().map(|sink| sink.name.as_str()).collect()
+    }
+}
+
+impl Sink {
+    fn deliveries(
+        &self,
+        transitions: &[Transition],
+        open: &[crate::lifecycle::OpenIncident],
+        now: Timestamp,
+    ) -> Result<Vec<Delivery>> {
+        match &self.cadence {
+            Some(cadence) => cadence.lock().messages(&self.name, transitions, open, now),
+            None => Ok(transitions
+                .iter()
+                .map(|transition| webhook::delivery(&self.name, transition))
+                .collect()),
+        }
+    }
+}
+
+/// `<data_dir>/sinks/lifecycle.json`.
+pub fn lifecycle_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("sinks").join("lifecycle.json")
+}
+
+fn start_sink(config: &SinkConfig, data_dir: &Path, capacity: usize) -> Result<Sink> {
+    let dir = sink_dir(data_dir, config.name());
+    let dead = Arc::new(DeadLetterFile::new(&dir));
+    let cadence = match config {
+        SinkConfig::Slack(slack) => Some(Mutex::new(Cadence::open(&dir, slack.update_every)?)),
+        SinkConfig::Webhook(_) => None,
+    };
+    let outbox = Outbox::start(config.name(), transport(config)?, config.retry(), dead, capacity);
+    Ok(Sink {
+        name: config.name().to_string(),
+        outbox,
+        cadence,
+    })
+}
+
+fn transport(config: &SinkConfig) -> Result<Transport> {
+    Ok(match config {
+        SinkConfig::Webhook(webhook) => Transport::Webhook(WebhookTransport::new(webhook)?),
+        SinkConfig::Slack(slack) => Transport::Slack(SlackTransport::new(slack)?),
+    })
+}
+
+/// What a replay did for one sink.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplaySummary {
+    pub sink: String,
+    pub delivered: usize,
+    /// Written back to the dead-letter file.
+    pub failed: usize,
+    pub dead_letter: PathBuf,
+}
+
+/// Re-sends the dead letters of every sink (or only the one named `only`), with the same
+/// idempotency keys; the ones that fail again are written back to the dead-letter file.
+/// Safe while `faultline serve` runs: deliveries failing meanwhile start a new file.
+pub async fn replay(configs: &[SinkConfig], data_dir: &Path, only: Option<&str>) -> Result<Vec<ReplaySummary>> {
+    validate(configs)?;
+    if let Some(name) = only
+        && !configs.iter().any(|config| config.name() == name)
+    {
+        return Err(SinkError::Config(format!("no sink is named {name:?}")));
+    }
+    let mut summaries = Vec::new();
+    for config in configs.iter().filter(|config| only.is_none_or(|name| config.name() == name)) {
+        summaries.push(replay_sink(config, data_dir).await?);
+    }
+    Ok(summaries)
+}
+
+async fn replay_sink(config: &SinkConfig, data_dir: &Path) -> Result<ReplaySummary> {
+    let dead = DeadLetterFile::new(sink_dir(data_dir, config.name()));
+    let transport = transport(config)?;
+    let mut policy = config.retry();
+    policy.max_retry = policy.max_retry.min(REPLAY_MAX_RETRY);
+    let mut summary = ReplaySummary {
+        sink: config.name().to_string(),
+        delivered: 0,
+        failed: 0,
+        dead_letter: dead.path(),
+    };
+    for file in dead.take()? {
+        let text = std::fs::read_to_string(&file).map_err(|err| SinkError::io("cannot read", &file, err))?;
+        for line in text.lines().filter(|line| !line.trim().is_empty()) {
+            if replay_line(&transport, &policy, &dead, line).await? {
+                summary.delivered += 1;
+            } else {
+                summary.failed += 1;
+            }
+        }
+        std::fs::remove_file(&file).map_err(|err| SinkError::io("cannot remove", &file, err))?;
+    }
+    Ok(summary)
+}
+
+/// Sends one dead letter; true when delivered. A line that fails again (or cannot be read)
+/// is appended to the dead-letter file.
+async fn replay_line(
+    transport: &Transport,
+    policy: &crate::config::RetryPolicy,
+    dead: &DeadLetterFile,
+    line: &str,
+) -> Result<bool> {
+    let Ok(mut letter) = serde_json::from_str::<DeadLetter>(line) else {
+        tracing::error!(file = %dead.path().display(), "unreadable dead-letter line kept as it is");
+        dead.append_line(line)?;
+        return Ok(false);
+    };
+    let deadline = Instant::now() + policy.max_retry;
+    match send_with_retry(transport, &letter.delivery, policy, deadline).await {
+        Ok(_) => {
+            metrics::counter!("faultline_sink_deliveries_total", "sink" => letter.delivery.sink.clone(), "outcome" => "replayed").increment(1);
+            Ok(true)
+        }
+        Err(failure) => {
+            tracing::warn!(sink = %letter.delivery.sink, key = %letter.delivery.idempotency_key, error = %failure.error, "replay failed; kept in the dead letter");
+            letter.attempts += failure.attempts;
+            letter.error = failure.error;
+            letter.failed_at = Timestamp::now();
+            dead.append(&letter)?;
+            Ok(false)
+        }
+    }
+}
