@@ -61,7 +61,8 @@ impl DeadLetterFile {
     /// Appends one line as it is (a line a replay could not parse is kept, not lost).
     pub fn append_line(&self, line: &str) -> Result<()> {
         let _guard = self.write.lock();
-        fs::create_dir_all(&self.dir).map_err(|err| SinkError::io("cannot create", &self.dir, err))?;
+        fs::create_dir_all(&self.dir)
+            .map_err(|err| SinkError::io("cannot create", &self.dir, err))?;
         let path = self.path();
         let mut file = OpenOptions::new()
             .create(true)
@@ -78,7 +79,10 @@ impl DeadLetterFile {
     pub fn take(&self) -> Result<Vec<PathBuf>> {
         let path = self.path();
         if path.exists() {
-            let aside = self.dir.join(format!("{REPLAYING_PREFIX}{}.ndjson", Timestamp::now().as_micros()));
+            let aside = self.dir.join(format!(
+                "{REPLAYING_PREFIX}{}.ndjson",
+                Timestamp::now().as_micros()
+            ));
             fs::rename(&path, &aside).map_err(|err| SinkError::io("cannot rename", &path, err))?;
         }
         let mut files = Vec::new();

@@ -96,7 +96,11 @@ pub(crate) async fn send_with_retry(
 }
 
 /// Retry on connect errors, timeouts, 408, 429 and 5xx; other 4xx are final.
-pub(crate) fn classify_status(status: reqwest::StatusCode, headers: &HeaderMap, body: &str) -> Attempt {
+pub(crate) fn classify_status(
+    status: reqwest::StatusCode,
+    headers: &HeaderMap,
+    body: &str,
+) -> Attempt {
     if status.is_success() {
         return Attempt::Delivered;
     }
@@ -150,7 +154,10 @@ pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
         return Some(Duration::from_secs_f64(seconds.clamp(0.0, 86_400.0)));
     }
     let when = httpdate::parse_http_date(value).ok()?;
-    Some(when.duration_since(std::time::SystemTime::now()).unwrap_or_default())
+    Some(
+        when.duration_since(std::time::SystemTime::now())
+            .unwrap_or_default(),
+    )
 }
 
 /// The first 200 characters of a response body, on one line.

@@ -27,8 +27,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use faultline_model::Layer;
-use faultline_model::incident::{ChangeReport, FindingKind, Incident};
 use faultline_model::Timestamp;
+use faultline_model::incident::{ChangeReport, FindingKind, Incident};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, SinkError};
@@ -138,12 +138,22 @@ impl Material {
         let root = &incident.root_cause;
         let mut layers: Vec<Layer> = incident.layers.iter().map(|l| l.layer).collect();
         layers.sort();
-        let mut symptoms: Vec<String> = incident.reports.iter().map(|r| r.symptom.clone()).collect();
+        let mut symptoms: Vec<String> =
+            incident.reports.iter().map(|r| r.symptom.clone()).collect();
         symptoms.sort();
-        let mut suspects: Vec<String> = incident.suspects.iter().map(|s| s.ts.to_rfc3339()).collect();
+        let mut suspects: Vec<String> = incident
+            .suspects
+            .iter()
+            .map(|s| s.ts.to_rfc3339())
+            .collect();
         suspects.sort();
         Material {
-            root: (root.layer, root.service.clone(), root.fingerprint.clone(), root.kind),
+            root: (
+                root.layer,
+                root.service.clone(),
+                root.fingerprint.clone(),
+                root.kind,
+            ),
             layers,
             symptoms,
             suspects,
@@ -264,7 +274,12 @@ fn observe_incident(
     }
 }
 
-fn opened(previous_version: u32, incident: &Incident, evidence: Evidence, now: Timestamp) -> Tracked {
+fn opened(
+    previous_version: u32,
+    incident: &Incident,
+    evidence: Evidence,
+    now: Timestamp,
+) -> Tracked {
     Tracked {
         version: previous_version + 1,
         open: true,
@@ -356,7 +371,8 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
         fs::create_dir_all(dir).map_err(|err| SinkError::io("cannot create", dir, err))?;
     }
     let tmp = path.with_extension("json.tmp");
-    let mut file = fs::File::create(&tmp).map_err(|err| SinkError::io("cannot create", &tmp, err))?;
+    let mut file =
+        fs::File::create(&tmp).map_err(|err| SinkError::io("cannot create", &tmp, err))?;
     file.write_all(bytes)
         .and_then(|()| file.sync_all())
         .map_err(|err| SinkError::io("cannot write", &tmp, err))?;

@@ -76,7 +76,14 @@ impl Outbox {
         };
         if let Some((queued, why)) = refused {
             tracing::warn!(sink = %self.sink, key = %queued.delivery.idempotency_key, why, "delivery not queued; writing it to the dead letter");
-            dead_letter(&self.dead, queued.delivery, Failure { error: why.to_string(), attempts: 0 });
+            dead_letter(
+                &self.dead,
+                queued.delivery,
+                Failure {
+                    error: why.to_string(),
+                    attempts: 0,
+                },
+            );
         }
     }
 
@@ -103,7 +110,10 @@ impl Worker {
     async fn run(self, mut queue: mpsc::Receiver<Queued>, mut cancel: watch::Receiver<bool>) {
         while let Some(queued) = queue.recv().await {
             if *cancel.borrow() {
-                let failure = Failure { error: "shut down before delivery".into(), attempts: 0 };
+                let failure = Failure {
+                    error: "shut down before delivery".into(),
+                    attempts: 0,
+                };
                 dead_letter(&self.dead, queued.delivery, failure);
                 continue;
             }

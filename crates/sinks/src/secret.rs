@@ -112,6 +112,9 @@ mod tests {
             file: None,
         };
         let err = missing.resolve("sink \"x\": secret").unwrap_err();
-        assert!(err.to_string().contains("FAULTLINE_SINKS_TEST_UNSET is not set"));
+        assert!(
+            err.to_string()
+                .contains("FAULTLINE_SINKS_TEST_UNSET is not set")
+        );
     }
 }

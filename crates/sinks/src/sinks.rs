@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use faultline_model::incident::ChangeReport;
 use faultline_model::Timestamp;
+use faultline_model::incident::ChangeReport;
 use parking_lot::Mutex;
 use tokio::time::Instant;
 
@@ -41,7 +41,9 @@ impl Sinks {
     pub fn new(settings: &SinksSettings, configs: &[SinkConfig], data_dir: &Path) -> Result<Sinks> {
         validate(configs)?;
         if tokio::runtime::Handle::try_current().is_err() {
-            return Err(SinkError::Config("Sinks::new must run inside a tokio runtime".into()));
+            return Err(SinkError::Config(
+                "Sinks::new must run inside a tokio runtime".into(),
+            ));
         }
         let lifecycle = Lifecycle::open(lifecycle_path(data_dir), settings.quiet_period)?;
         let sinks = configs
@@ -66,7 +68,7 @@ impl Sinks {
             tracing::info!(incident = %transition.incident.id, kind = transition.kind.event_type(), version = transition.version, "incident transition");
         }
         for sink in &self.sinks {
-            for delivery in sink.deliveries(&transitions, &open, now)? {
+            for delivery in sink.deliveries(&transitions, &open, now) {
                 sink.outbox.push(delivery);
             }
         }
@@ -94,13 +96,13 @@ impl Sink {
         transitions: &[Transition],
         open: &[crate::lifecycle::OpenIncident],
         now: Timestamp,
-    ) -> Result<Vec<Delivery>> {
+    ) -> Vec<Delivery> {
         match &self.cadence {
             Some(cadence) => cadence.lock().messages(&self.name, transitions, open, now),
-            None => Ok(transitions
+            None => transitions
                 .iter()
                 .map(|transition| webhook::delivery(&self.name, transition))
-                .collect()),
+                .collect(),
         }
     }
 }
@@ -117,7 +119,13 @@ fn start_sink(config: &SinkConfig, data_dir: &Path, capacity: usize) -> Result<S
         SinkConfig::Slack(slack) => Some(Mutex::new(Cadence::open(&dir, slack.update_every)?)),
         SinkConfig::Webhook(_) => None,
     };
-    let outbox = Outbox::start(config.name(), transport(config)?, config.retry(), dead, capacity);
+    let outbox = Outbox::start(
+        config.name(),
+        transport(config)?,
+        config.retry(),
+        dead,
+        capacity,
+    );
     Ok(Sink {
         name: config.name().to_string(),
         outbox,
@@ -145,7 +153,11 @@ pub struct ReplaySummary {
 /// Re-sends the dead letters of every sink (or only the one named `only`), with the same
 /// idempotency keys; the ones that fail again are written back to the dead-letter file.
 /// Safe while `faultline serve` runs: deliveries failing meanwhile start a new file.
-pub async fn replay(configs: &[SinkConfig], data_dir: &Path, only: Option<&str>) -> Result<Vec<ReplaySummary>> {
+pub async fn replay(
+    configs: &[SinkConfig],
+    data_dir: &Path,
+    only: Option<&str>,
+) -> Result<Vec<ReplaySummary>> {
     validate(configs)?;
     if let Some(name) = only
         && !configs.iter().any(|config| config.name() == name)
@@ -153,7 +165,10 @@ pub async fn replay(configs: &[SinkConfig], data_dir: &Path, only: Option<&str>)
         return Err(SinkError::Config(format!("no sink is named {name:?}")));
     }
     let mut summaries = Vec::new();
-    for config in configs.iter().filter(|config| only.is_none_or(|name| config.name() == name)) {
+    for config in configs
+        .iter()
+        .filter(|config| only.is_none_or(|name| config.name() == name))
+    {
         summaries.push(replay_sink(config, data_dir).await?);
     }
     Ok(summaries)
@@ -171,7 +186,8 @@ async fn replay_sink(config: &SinkConfig, data_dir: &Path) -> Result<ReplaySumma
         dead_letter: dead.path(),
     };
     for file in dead.take()? {
-        let text = std::fs::read_to_string(&file).map_err(|err| SinkError::io("cannot read", &file, err))?;
+        let text = std::fs::read_to_string(&file)
+            .map_err(|err| SinkError::io("cannot read", &file, err))?;
         for line in text.lines().filter(|line| !line.trim().is_empty()) {
             if replay_line(&transport, &policy, &dead, line).await? {
                 summary.delivered += 1;

@@ -9,15 +9,19 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use faultline_model::incident::Incident;
 use faultline_model::Timestamp;
+use faultline_model::incident::Incident;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::config::{DEFAULT_SLACK_API, SlackConfig};
-use crate::delivery::{Attempt, Delivery, classify_error, classify_status, http_client, retry_after};
+use crate::delivery::{
+    Attempt, Delivery, classify_error, classify_status, http_client, retry_after,
+};
 use crate::error::{Result, SinkError};
-use crate::lifecycle::{OpenIncident, Transition, TransitionKind, micros_between, write_atomically};
+use crate::lifecycle::{
+    OpenIncident, Transition, TransitionKind, micros_between, write_atomically,
+};
 use crate::secret::Secret;
 
 /// Slack `ok: false` errors that a later attempt can fix.
@@ -51,10 +55,17 @@ impl SlackTransport {
     pub fn new(config: &SlackConfig) -> Result<SlackTransport> {
         let name = &config.name;
         let endpoint = if config.webhook_url().is_set() {
-            Endpoint::IncomingWebhook(config.webhook_url().resolve(&format!("sink {name:?}: webhook_url"))?)
+            Endpoint::IncomingWebhook(
+                config
+                    .webhook_url()
+                    .resolve(&format!("sink {name:?}: webhook_url"))?,
+            )
         } else {
             Endpoint::Bot {
-                api: config.base_url.clone().unwrap_or_else(|| DEFAULT_SLACK_API.to_string()),
+                api: config
+                    .base_url
+                    .clone()
+                    .unwrap_or_else(|| DEFAULT_SLACK_API.to_string()),
                 token: config.token().resolve(&format!("sink {name:?}: token"))?,
                 channel: config.channel.clone().unwrap_or_default(),
             }
@@ -67,8 +78,14 @@ impl SlackTransport {
 
     pub async fn attempt(&self, delivery: &Delivery) -> Attempt {
         let request = match &self.endpoint {
-            Endpoint::IncomingWebhook(url) => self.client.post(url.expose()).json(&delivery.payload),
-            Endpoint::Bot { api, token, channel } => {
+            Endpoint::IncomingWebhook(url) => {
+                self.client.post(url.expose()).json(&delivery.payload)
+            }
+            Endpoint::Bot {
+                api,
+                token,
+                channel,
+            } => {
                 let mut message = delivery.payload.clone();
                 message["channel"] = json!(channel);
                 self.client
@@ -99,7 +116,10 @@ fn web_api_outcome(body: &str, headers: &reqwest::header::HeaderMap) -> Attempt 
     if answer["ok"].as_bool() == Some(true) {
         return Attempt::Delivered;
     }
-    let error = answer["error"].as_str().unwrap_or("unreadable answer").to_string();
+    let error = answer["error"]
+        .as_str()
+        .unwrap_or("unreadable answer")
+        .to_string();
     if RETRYABLE_ERRORS.contains(&error.as_str()) {
         return Attempt::Retry {
             error: format!("Slack: {error}"),
@@ -130,26 +150,30 @@ impl Cadence {
     pub fn open(dir: &Path, every: Duration) -> Result<Cadence> {
         let path = dir.join("slack-state.json");
         let sent = match std::fs::read_to_string(&path) {
-            Ok(text) => serde_json::from_str::<CadenceFile>(&text)
-                .map_err(|err| SinkError::State {
-                    path: path.clone(),
-                    message: err.to_string(),
-                })?
-                .sent,
+            Ok(text) => {
+                serde_json::from_str::<CadenceFile>(&text)
+                    .map_err(|err| SinkError::State {
+                        path: path.clone(),
+                        message: err.to_string(),
+                    })?
+                    .sent
+            }
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => BTreeMap::new(),
             Err(err) => return Err(SinkError::io("cannot read", &path, err)),
         };
         Ok(Cadence { path, every, sent })
     }
 
-    /// The messages for these transitions and for the status updates due at `now`.
+    /// The messages for these transitions and for the status updates due at `now`. A state
+    /// file that cannot be written is logged, not fatal: the worst case is a repeated status
+    /// message after a restart.
     pub fn messages(
         &mut self,
         sink: &str,
         transitions: &[Transition],
         open: &[OpenIncident],
         now: Timestamp,
-    ) -> Result<Vec<Delivery>> {
+    ) -> Vec<Delivery> {
         let before = self.sent.clone();
         let mut out = Vec::new();
         for transition in transitions {
@@ -162,10 +186,12 @@ impl Cadence {
                 out.push(delivery);
             }
         }
-        if self.sent != before {
-            self.save()?;
+        if self.sent != before
+            && let Err(err) = self.save()
+        {
+            tracing::error!(sink, error = %err, "cannot save the Slack status state");
         }
-        Ok(out)
+        out
     }
 
     fn transition(&mut self, sink: &str, transition: &Transition) -> Option<Delivery> {
@@ -181,7 +207,13 @@ impl Cadence {
             }
             TransitionKind::Updated => return None,
         };
-        Some(slack_delivery(sink, transition.kind.event_type(), transition.idempotency_key.clone(), payload, transition.at))
+        Some(slack_delivery(
+            sink,
+            transition.kind.event_type(),
+            transition.idempotency_key.clone(),
+            payload,
+            transition.at,
+        ))
     }
 
     fn status(&mut self, sink: &str, open: &OpenIncident, now: Timestamp) -> Option<Delivery> {
@@ -195,7 +227,13 @@ impl Cadence {
         }
         *sent = due;
         let key = format!("{}:status:{due}", open.incident.id);
-        Some(slack_delivery(sink, "incident.status", key, status_message(open, now), now))
+        Some(slack_delivery(
+            sink,
+            "incident.status",
+            key,
+            status_message(open, now),
+            now,
+        ))
     }
 
     fn save(&self) -> Result<()> {
@@ -228,7 +266,10 @@ pub fn opened_message(transition: &Transition) -> Value {
     let mut blocks = vec![
         json!({"type": "header", "text": {"type": "plain_text", "text": cut(&format!(":rotating_light: {title}"), 150), "emoji": true}}),
         section(&root_cause_text(incident)),
-        section(&format!("*Layers (onset order):* {}", layers_text(incident))),
+        section(&format!(
+            "*Layers (onset order):* {}",
+            layers_text(incident)
+        )),
         section(&format!("*User reports:* {}", reports_text(incident))),
     ];
     if !incident.alerts.is_empty() {
@@ -266,8 +307,13 @@ pub fn status_message(open: &OpenIncident, now: Timestamp) -> Value {
 /// "Resolved after 42m" with the root cause.
 pub fn resolved_message(transition: &Transition) -> Value {
     let incident = &transition.incident;
-    let duration = humantime::format_duration(Duration::from_secs(transition.duration().as_secs() / 60 * 60));
-    let title = format!("Incident resolved after {duration}: {}", root_label(incident));
+    let duration = humantime::format_duration(Duration::from_secs(
+        transition.duration().as_secs() / 60 * 60,
+    ));
+    let title = format!(
+        "Incident resolved after {duration}: {}",
+        root_label(incident)
+    );
     let blocks = vec![
         json!({"type": "header", "text": {"type": "plain_text", "text": cut(&format!(":white_check_mark: {title}"), 150), "emoji": true}}),
         section(&root_cause_text(incident)),
@@ -292,7 +338,11 @@ fn root_label(incident: &Incident) -> String {
 
 fn root_cause_text(incident: &Incident) -> String {
     let root = &incident.root_cause;
-    let service = root.service.as_deref().map(|s| format!(" `{}`", escape(s))).unwrap_or_default();
+    let service = root
+        .service
+        .as_deref()
+        .map(|s| format!(" `{}`", escape(s)))
+        .unwrap_or_default();
     format!(
         "*Root cause:* layer `{}`{service}, {}: {}",
         root.layer,
@@ -307,7 +357,11 @@ fn layers_text(incident: &Incident) -> String {
         .iter()
         .map(|l| format!("`{}` {} ({} findings)", l.layer, clock(l.onset), l.findings))
         .collect();
-    if layers.is_empty() { "none".into() } else { layers.join(" → ") }
+    if layers.is_empty() {
+        "none".into()
+    } else {
+        layers.join(" → ")
+    }
 }
 
 fn reports_text(incident: &Incident) -> String {
@@ -327,9 +381,20 @@ fn alerts_text(incident: &Incident) -> String {
         .alerts
         .iter()
         .take(3)
-        .map(|a| format!("• {} {}: {}", clock(a.ts), escape(&a.source), cut(&escape(&a.message), 300)))
+        .map(|a| {
+            format!(
+                "• {} {}: {}",
+                clock(a.ts),
+                escape(&a.source),
+                cut(&escape(&a.message), 300)
+            )
+        })
         .collect();
-    format!("*Alerts ({}):*\n{}", incident.alerts.len(), shown.join("\n"))
+    format!(
+        "*Alerts ({}):*\n{}",
+        incident.alerts.len(),
+        shown.join("\n")
+    )
 }
 
 fn suspects_text(incident: &Incident) -> String {
@@ -338,16 +403,28 @@ fn suspects_text(incident: &Incident) -> String {
         .iter()
         .take(3)
         .map(|s| {
-            let what = s.release.as_deref().or(s.service.as_deref()).unwrap_or("deploy");
+            let what = s
+                .release
+                .as_deref()
+                .or(s.service.as_deref())
+                .unwrap_or("deploy");
             let minutes = (s.seconds_before_onset / 60.0).round();
-            format!("• `{}` {minutes} min before onset: {}", escape(what), cut(&escape(&s.message), 300))
+            format!(
+                "• `{}` {minutes} min before onset: {}",
+                escape(what),
+                cut(&escape(&s.message), 300)
+            )
         })
         .collect();
     format!("*Deploy suspects:*\n{}", shown.join("\n"))
 }
 
 fn context(incident: &Incident, version: u32) -> Value {
-    let mut text = format!("incident `{}` · onset {}", incident.id, incident.onset.to_rfc3339());
+    let mut text = format!(
+        "incident `{}` · onset {}",
+        incident.id,
+        incident.onset.to_rfc3339()
+    );
     if version > 0 {
         text.push_str(&format!(" · version {version}"));
     }
@@ -364,7 +441,9 @@ fn clock(ts: Timestamp) -> String {
 
 /// Slack's mrkdwn control characters.
 fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 fn cut(text: &str, max_chars: usize) -> String {

@@ -19,53 +19,68 @@ use sha2::Sha256;
 
 use crate::config::WebhookConfig;
 use crate::delivery::{Attempt, Delivery, classify_error, classify_status, http_client};
-use crate::error::Result;
+use crate::error::{Result, SinkError};
 use crate::lifecycle::{Transition, TransitionKind};
-use crate::secret::Secret;
 
 pub const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
 pub const TIMESTAMP_HEADER: &str = "X-Faultline-Timestamp";
 pub const SIGNATURE_HEADER: &str = "X-Faultline-Signature";
 
-/// `v1=` + hex of HMAC-SHA256(secret, `"{timestamp}.{body}"`).
-pub fn sign(secret: &[u8], timestamp: i64, body: &[u8]) -> String {
-    let mut mac = mac(secret);
-    mac.update(format!("{timestamp}.").as_bytes());
-    mac.update(body);
-    format!("v1={}", hex(&mac.finalize().into_bytes()))
-}
+/// Signs and verifies webhook bodies with one secret. `Debug` never shows the key.
+#[derive(Clone)]
+pub struct Signer(Hmac<Sha256>);
 
-/// Checks a request as a receiver would: the signature header (one or more comma-separated
-/// `v1=` values), and a timestamp within `tolerance` of `now`.
-pub fn verify(
-    secret: &[u8],
-    timestamp: &str,
-    signature: &str,
-    body: &[u8],
-    now: Timestamp,
-    tolerance: Duration,
-) -> bool {
-    let Ok(ts) = timestamp.trim().parse::<i64>() else {
-        return false;
-    };
-    if now.as_secs().abs_diff(ts) > tolerance.as_secs() {
-        return false;
+impl Signer {
+    pub fn new(secret: &[u8]) -> Result<Signer> {
+        Hmac::<Sha256>::new_from_slice(secret)
+            .map(Signer)
+            .map_err(|err| SinkError::Secret(format!("unusable signing secret: {err}")))
     }
-    signature
-        .split(',')
-        .filter_map(|part| part.trim().strip_prefix("v1="))
-        .filter_map(unhex)
-        .any(|expected| {
-            let mut mac = mac(secret);
-            mac.update(format!("{ts}.").as_bytes());
-            mac.update(body);
-            mac.verify_slice(&expected).is_ok()
-        })
+
+    /// `v1=` + hex of HMAC-SHA256(secret, `"{timestamp}.{body}"`).
+    pub fn sign(&self, timestamp: i64, body: &[u8]) -> String {
+        format!(
+            "v1={}",
+            hex(&self.mac(timestamp, body).finalize().into_bytes())
+        )
+    }
+
+    /// Checks a request as a receiver would: the signature header (one or more
+    /// comma-separated `v1=` values, compared in constant time), and a timestamp within
+    /// `tolerance` of `now`.
+    pub fn verify(
+        &self,
+        timestamp: &str,
+        signature: &str,
+        body: &[u8],
+        now: Timestamp,
+        tolerance: Duration,
+    ) -> bool {
+        let Ok(ts) = timestamp.trim().parse::<i64>() else {
+            return false;
+        };
+        if now.as_secs().abs_diff(ts) > tolerance.as_secs() {
+            return false;
+        }
+        signature
+            .split(',')
+            .filter_map(|part| part.trim().strip_prefix("v1="))
+            .filter_map(unhex)
+            .any(|expected| self.mac(ts, body).verify_slice(&expected).is_ok())
+    }
+
+    fn mac(&self, timestamp: i64, body: &[u8]) -> Hmac<Sha256> {
+        let mut mac = self.0.clone();
+        mac.update(format!("{timestamp}.").as_bytes());
+        mac.update(body);
+        mac
+    }
 }
 
-fn mac(secret: &[u8]) -> Hmac<Sha256> {
-    // HMAC accepts keys of any length; this cannot fail.
-    <Hmac<Sha256> as KeyInit>::new_from_slice(secret).expect("HMAC takes any key length")
+impl std::fmt::Debug for Signer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Signer(***)")
+    }
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -73,7 +88,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 fn unhex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return None;
     }
     (0..text.len())
@@ -113,7 +128,7 @@ pub(crate) fn delivery(sink: &str, transition: &Transition) -> Delivery {
 pub(crate) struct WebhookTransport {
     client: reqwest::Client,
     url: String,
-    secret: Secret,
+    signer: Signer,
 }
 
 impl WebhookTransport {
@@ -124,7 +139,7 @@ impl WebhookTransport {
         Ok(WebhookTransport {
             client: http_client(config.timeout)?,
             url: config.url.clone(),
-            secret,
+            signer: Signer::new(secret.expose().as_bytes())?,
         })
     }
 
@@ -134,7 +149,7 @@ impl WebhookTransport {
             Err(err) => return Attempt::Fatal(format!("cannot encode the body: {err}")),
         };
         let timestamp = Timestamp::now().as_secs();
-        let signature = sign(self.secret.expose().as_bytes(), timestamp, &body);
+        let signature = self.signer.sign(timestamp, &body);
         let sent = self
             .client
             .post(&self.url)
@@ -164,17 +179,20 @@ mod tests {
     #[test]
     fn signs_and_verifies() {
         let body = br#"{"type":"incident.opened"}"#;
-        let signature = sign(b"whsec", 1_700_000_000, body);
+        let signer = Signer::new(b"whsec").unwrap();
+        let other = Signer::new(b"other").unwrap();
+        let signature = signer.sign(1_700_000_000, body);
         assert!(signature.starts_with("v1=") && signature.len() == 3 + 64);
+        assert_eq!(format!("{signer:?}"), "Signer(***)");
         let now = Timestamp::from_secs(1_700_000_100);
         let five_min = Duration::from_secs(300);
-        assert!(verify(b"whsec", "1700000000", &signature, body, now, five_min));
-        assert!(!verify(b"other", "1700000000", &signature, body, now, five_min));
-        assert!(!verify(b"whsec", "1700000001", &signature, body, now, five_min));
-        assert!(!verify(b"whsec", "1700000000", &signature, b"{}", now, five_min));
+        assert!(signer.verify("1700000000", &signature, body, now, five_min));
+        assert!(!other.verify("1700000000", &signature, body, now, five_min));
+        assert!(!signer.verify("1700000001", &signature, body, now, five_min));
+        assert!(!signer.verify("1700000000", &signature, b"{}", now, five_min));
         let late = Timestamp::from_secs(1_700_001_000);
-        assert!(!verify(b"whsec", "1700000000", &signature, body, late, five_min));
+        assert!(!signer.verify("1700000000", &signature, body, late, five_min));
         let rotated = format!("v1=00ff, {signature}");
-        assert!(verify(b"whsec", "1700000000", &rotated, body, now, five_min));
+        assert!(signer.verify("1700000000", &rotated, body, now, five_min));
     }
 }

@@ -7,11 +7,11 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use axum::Json;
 use common::{at, eventually, incident, report, secret_file, serve};
 use faultline_model::Layer;
 use faultline_model::incident::{Alert, Suspect};
@@ -34,14 +34,24 @@ struct FakeSlack {
 type Shared = Arc<Mutex<FakeSlack>>;
 
 async fn incoming_webhook(State(slack): State<Shared>, Json(message): Json<Value>) -> Response {
-    assert!(message["text"].is_string() && message["blocks"].is_array(), "{message}");
+    assert!(
+        message["text"].is_string() && message["blocks"].is_array(),
+        "{message}"
+    );
     slack.lock().messages.push(message);
     (StatusCode::OK, "ok").into_response()
 }
 
-async fn post_message(State(slack): State<Shared>, headers: HeaderMap, Json(message): Json<Value>) -> Response {
+async fn post_message(
+    State(slack): State<Shared>,
+    headers: HeaderMap,
+    Json(message): Json<Value>,
+) -> Response {
     let mut slack = slack.lock();
-    let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
+    let auth = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     slack.auth.push(auth.to_string());
     if slack.rate_limited > 0 {
         slack.rate_limited -= 1;
@@ -89,7 +99,12 @@ fn start(dir: &Path, config: &SlackConfig) -> Sinks {
 /// The incident keeps growing until minute 30, then stays flat.
 fn report_at(minute: i64) -> faultline_model::incident::ChangeReport {
     let growing = 10 + minute.min(30) as u64;
-    let mut incident = incident("inc-db", &[Layer::Database, Layer::App, Layer::Cdn], growing, 3);
+    let mut incident = incident(
+        "inc-db",
+        &[Layer::Database, Layer::App, Layer::Cdn],
+        growing,
+        3,
+    );
     incident.alerts.push(Alert {
         ts: at(0),
         source: "datadog".into(),
@@ -111,7 +126,11 @@ async fn opened_then_every_15_minutes_then_resolved_with_its_duration() {
     let slack = Shared::default();
     let base = start_fake(slack.clone()).await;
     let mut config = slack_config("slack");
-    config.webhook_url_file = Some(secret_file(dir.path(), "hook", &format!("{base}{WEBHOOK_PATH}")));
+    config.webhook_url_file = Some(secret_file(
+        dir.path(),
+        "hook",
+        &format!("{base}{WEBHOOK_PATH}"),
+    ));
     let count = || slack.lock().messages.len();
 
     let sinks = start(dir.path(), &config);
@@ -141,26 +160,48 @@ async fn opened_then_every_15_minutes_then_resolved_with_its_duration() {
     assert_opened(&messages[0]);
     for (message, minutes) in [(&messages[1], 17), (&messages[2], 32)] {
         let text = message["text"].as_str().unwrap();
-        assert!(text.starts_with(&format!("Still open for {minutes} min")), "{text}");
+        assert!(
+            text.starts_with(&format!("Still open for {minutes} min")),
+            "{text}"
+        );
         assert!(text.contains("3 user reports so far"), "{text}");
     }
     let resolved = messages[3]["text"].as_str().unwrap();
-    assert!(resolved.starts_with("Incident resolved after 32m: database (orders-db)"), "{resolved}");
-    assert!(DeadLetterFile::new(sink_dir(dir.path(), "slack")).read().unwrap().is_empty());
+    assert!(
+        resolved.starts_with("Incident resolved after 32m: database (orders-db)"),
+        "{resolved}"
+    );
+    assert!(
+        DeadLetterFile::new(sink_dir(dir.path(), "slack"))
+            .read()
+            .unwrap()
+            .is_empty()
+    );
 }
 
 fn assert_opened(message: &Value) {
     let blocks = message["blocks"].as_array().unwrap();
     assert_eq!(blocks[0]["type"], "header");
-    assert!(blocks[0]["text"]["text"].as_str().unwrap().contains("Incident opened: database (orders-db)"));
+    assert!(
+        blocks[0]["text"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("Incident opened: database (orders-db)")
+    );
     let text = text_of(message);
     assert!(text.contains("*Root cause:* layer `database` `orders-db`, new: connection refused: too many clients &lt;pg&gt;"), "{text}");
     let layers = text.find("`database`").unwrap() < text.find("`app`").unwrap()
         && text.find("`app`").unwrap() < text.find("`cdn`").unwrap();
     assert!(layers, "layers in onset order: {text}");
-    assert!(text.contains("*User reports:* `site_down` 3 (3 users)"), "{text}");
+    assert!(
+        text.contains("*User reports:* `site_down` 3 (3 users)"),
+        "{text}"
+    );
     assert!(text.contains("orders-db connections"), "{text}");
-    assert!(text.contains("`orders-api@2026.11.24` 4 min before onset"), "{text}");
+    assert!(
+        text.contains("`orders-api@2026.11.24` 4 min before onset"),
+        "{text}"
+    );
     assert!(!text.contains("xoxsecretpath"));
 }
 
@@ -182,7 +223,12 @@ async fn bot_token_retries_ratelimited_and_posts_to_the_channel() {
 
     let slack = slack.lock();
     assert_eq!(slack.auth.len(), 3, "two ratelimited answers, then posted");
-    assert!(slack.auth.iter().all(|auth| auth == "Bearer xoxb-test-token"));
+    assert!(
+        slack
+            .auth
+            .iter()
+            .all(|auth| auth == "Bearer xoxb-test-token")
+    );
     assert_eq!(slack.messages[0]["channel"], "#incidents");
     assert_opened(&slack.messages[0]);
 }

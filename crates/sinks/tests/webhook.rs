@@ -69,7 +69,13 @@ async fn hook(State(receiver): State<Shared>, headers: HeaderMap, body: Bytes) -
 
 /// What a real receiver does: verify the signature, then dedup by idempotency key.
 fn accept(receiver: &mut Receiver, headers: &HeaderMap, body: &[u8]) -> Response {
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string()
+    };
     let (timestamp, signature, key) = (
         header("x-faultline-timestamp"),
         header("x-faultline-signature"),
@@ -95,17 +101,30 @@ fn expected_signature(timestamp: &str, body: &[u8]) -> String {
     mac.update(timestamp.as_bytes());
     mac.update(b".");
     mac.update(body);
-    let hex: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
+    let hex: String = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     format!("v1={hex}")
 }
 
 async fn start_receiver(receiver: Shared, port: u16) -> String {
-    let router = axum::Router::new().route("/hook", post(hook)).with_state(receiver);
+    let router = axum::Router::new()
+        .route("/hook", post(hook))
+        .with_state(receiver);
     let addr = serve(router, port).await;
     format!("http://{addr}/hook")
 }
 
-fn webhook(dir: &Path, name: &str, url: &str, timeout: Duration, max_retry: Duration) -> SinkConfig {
+fn webhook(
+    dir: &Path,
+    name: &str,
+    url: &str,
+    timeout: Duration,
+    max_retry: Duration,
+) -> SinkConfig {
     SinkConfig::Webhook(WebhookConfig {
         name: name.into(),
         url: url.into(),
@@ -128,14 +147,34 @@ fn publish_story(sinks: &Sinks, steps: std::ops::Range<usize>) -> Vec<String> {
     let db = [Layer::Database];
     let db_app = [Layer::Database, Layer::App];
     let story = [
-        (0, vec![incident("inc-a", &db, 10, 0), incident("inc-b", &[Layer::Cdn], 5, 0)]),
-        (1, vec![incident("inc-a", &db_app, 20, 0), incident("inc-b", &[Layer::Cdn], 9, 0)]),
-        (2, vec![incident("inc-a", &db_app, 30, 5), incident("inc-c", &[Layer::Queue], 3, 0)]),
+        (
+            0,
+            vec![
+                incident("inc-a", &db, 10, 0),
+                incident("inc-b", &[Layer::Cdn], 5, 0),
+            ],
+        ),
+        (
+            1,
+            vec![
+                incident("inc-a", &db_app, 20, 0),
+                incident("inc-b", &[Layer::Cdn], 9, 0),
+            ],
+        ),
+        (
+            2,
+            vec![
+                incident("inc-a", &db_app, 30, 5),
+                incident("inc-c", &[Layer::Queue], 3, 0),
+            ],
+        ),
         (20, vec![]),
     ];
     let mut keys = Vec::new();
     for (minute, incidents) in story.into_iter().skip(steps.start).take(steps.len()) {
-        let transitions = sinks.publish(&report(at(minute), incidents), at(minute)).unwrap();
+        let transitions = sinks
+            .publish(&report(at(minute), incidents), at(minute))
+            .unwrap();
         keys.extend(transitions.into_iter().map(|t| t.idempotency_key));
     }
     keys
@@ -153,35 +192,76 @@ async fn every_version_is_accepted_exactly_once_through_failures() {
         Answer::Status(502),
     ]);
     let url = start_receiver(receiver.clone(), 0).await;
-    let config = webhook(dir.path(), "pager", &url, Duration::from_millis(300), Duration::from_secs(60));
-    let sinks = Sinks::new(&SinksSettings::default(), &[config.clone()], dir.path()).unwrap();
+    let config = webhook(
+        dir.path(),
+        "pager",
+        &url,
+        Duration::from_millis(300),
+        Duration::from_secs(60),
+    );
+    let sinks = Sinks::new(
+        &SinksSettings::default(),
+        std::slice::from_ref(&config),
+        dir.path(),
+    )
+    .unwrap();
 
     let mut keys = publish_story(&sinks, 0..3);
-    eventually("the first versions accepted", || receiver.lock().accepted.len() == 5).await;
+    eventually("the first versions accepted", || {
+        receiver.lock().accepted.len() == 5
+    })
+    .await;
     sinks.shutdown(Duration::from_secs(5)).await;
     // A restart re-runs the engine over the same window: nothing is sent twice.
     let sinks = Sinks::new(&SinksSettings::default(), &[config], dir.path()).unwrap();
     assert!(publish_story(&sinks, 2..3).is_empty());
     keys.extend(publish_story(&sinks, 3..4));
-    let expected = ["inc-a:1", "inc-b:1", "inc-a:2", "inc-a:3", "inc-c:1", "inc-a:4", "inc-b:2", "inc-c:2"];
+    let expected = [
+        "inc-a:1", "inc-b:1", "inc-a:2", "inc-a:3", "inc-c:1", "inc-a:4", "inc-b:2", "inc-c:2",
+    ];
     assert_eq!(
         keys.iter().cloned().collect::<HashSet<_>>(),
-        expected.iter().map(|k| k.to_string()).collect::<HashSet<_>>()
+        expected
+            .iter()
+            .map(|k| k.to_string())
+            .collect::<HashSet<_>>()
     );
-    eventually("all versions accepted", || receiver.lock().accepted.len() == expected.len()).await;
+    eventually("all versions accepted", || {
+        receiver.lock().accepted.len() == expected.len()
+    })
+    .await;
     sinks.shutdown(Duration::from_secs(5)).await;
 
     let receiver = receiver.lock();
     assert_eq!(receiver.bad_signatures, 0);
-    assert!(receiver.attempts > expected.len() + 4, "the failures were retried");
-    let accepted: Vec<&str> = receiver.accepted.iter().map(|(key, _)| key.as_str()).collect();
-    assert_eq!(accepted.iter().copied().collect::<HashSet<_>>(), expected.into_iter().collect());
+    assert!(
+        receiver.attempts > expected.len() + 4,
+        "the failures were retried"
+    );
+    let accepted: Vec<&str> = receiver
+        .accepted
+        .iter()
+        .map(|(key, _)| key.as_str())
+        .collect();
+    assert_eq!(
+        accepted.iter().copied().collect::<HashSet<_>>(),
+        expected.into_iter().collect()
+    );
     assert_versions_in_order(&receiver.accepted);
-    let resolved_a = &receiver.accepted.iter().find(|(key, _)| key == "inc-a:4").unwrap().1;
+    let resolved_a = &receiver
+        .accepted
+        .iter()
+        .find(|(key, _)| key == "inc-a:4")
+        .unwrap()
+        .1;
     assert_eq!(resolved_a["type"], "incident.resolved");
     assert_eq!(resolved_a["version"], 4);
     assert_eq!(resolved_a["incident"]["id"], "inc-a");
-    assert_eq!(resolved_a["duration_seconds"], 4 * 60, "onset -2m, last signal +2m");
+    assert_eq!(
+        resolved_a["duration_seconds"],
+        4 * 60,
+        "onset -2m, last signal +2m"
+    );
     assert!(dead_letters(dir.path(), "pager").is_empty());
 }
 
@@ -206,10 +286,22 @@ async fn undeliverable_goes_to_the_dead_letter_and_replay_sends_it() {
     let short = Duration::from_millis(300);
     let configs = [
         webhook(dir.path(), "down", &down_url, short, short),
-        webhook(dir.path(), "gone", &gone_url, short, Duration::from_secs(60)),
+        webhook(
+            dir.path(),
+            "gone",
+            &gone_url,
+            short,
+            Duration::from_secs(60),
+        ),
     ];
     let sinks = Sinks::new(&SinksSettings::default(), &configs, dir.path()).unwrap();
-    let two = report(at(0), vec![incident("inc-a", &[Layer::App], 5, 0), incident("inc-b", &[Layer::Cdn], 5, 0)]);
+    let two = report(
+        at(0),
+        vec![
+            incident("inc-a", &[Layer::App], 5, 0),
+            incident("inc-b", &[Layer::Cdn], 5, 0),
+        ],
+    );
     assert_eq!(sinks.publish(&two, at(0)).unwrap().len(), 2);
     eventually("two dead letters per sink", || {
         dead_letters(dir.path(), "down").len() == 2 && dead_letters(dir.path(), "gone").len() == 2
@@ -225,7 +317,8 @@ async fn undeliverable_goes_to_the_dead_letter_and_replay_sends_it() {
         assert!(letter.error.contains("404"), "{}", letter.error);
         assert_eq!(letter.attempts, 1, "a 404 is not retried");
     }
-    let files = std::fs::read_to_string(sink_dir(dir.path(), "down").join("dead-letter.ndjson")).unwrap();
+    let files =
+        std::fs::read_to_string(sink_dir(dir.path(), "down").join("dead-letter.ndjson")).unwrap();
     assert!(!files.contains(SECRET));
 
     let up = Shared::default();
@@ -237,7 +330,11 @@ async fn undeliverable_goes_to_the_dead_letter_and_replay_sends_it() {
     }
     for receiver in [&up, &gone] {
         let receiver = receiver.lock();
-        let keys: HashSet<&str> = receiver.accepted.iter().map(|(key, _)| key.as_str()).collect();
+        let keys: HashSet<&str> = receiver
+            .accepted
+            .iter()
+            .map(|(key, _)| key.as_str())
+            .collect();
         assert_eq!(keys, HashSet::from(["inc-a:1", "inc-b:1"]));
         assert_eq!(receiver.bad_signatures, 0);
     }
@@ -251,25 +348,60 @@ async fn undeliverable_goes_to_the_dead_letter_and_replay_sends_it() {
 async fn a_full_queue_spills_to_the_dead_letter_and_shutdown_keeps_the_rest() {
     let dir = tempfile::tempdir().unwrap();
     let receiver = Shared::default();
-    receiver.lock().script = (0..10).map(|_| Answer::Hang(Duration::from_secs(30))).collect();
+    receiver.lock().script = (0..10)
+        .map(|_| Answer::Hang(Duration::from_secs(30)))
+        .collect();
     let url = start_receiver(receiver.clone(), 0).await;
-    let config = webhook(dir.path(), "slow", &url, Duration::from_secs(20), Duration::from_secs(60));
+    let config = webhook(
+        dir.path(),
+        "slow",
+        &url,
+        Duration::from_secs(20),
+        Duration::from_secs(60),
+    );
     let settings = SinksSettings {
         queue_capacity: 1,
         ..SinksSettings::default()
     };
     let sinks = Sinks::new(&settings, &[config], dir.path()).unwrap();
     let ids = ["inc-1", "inc-2", "inc-3", "inc-4"];
-    let incidents = ids.iter().map(|id| incident(id, &[Layer::App], 5, 0)).collect();
-    assert_eq!(sinks.publish(&report(at(0), incidents), at(0)).unwrap().len(), 4);
+    let incidents = ids
+        .iter()
+        .map(|id| incident(id, &[Layer::App], 5, 0))
+        .collect();
+    assert_eq!(
+        sinks
+            .publish(&report(at(0), incidents), at(0))
+            .unwrap()
+            .len(),
+        4
+    );
     let spilled = dead_letters(dir.path(), "slow");
-    assert!(spilled.iter().any(|l| l.error.contains("queue is full")), "{spilled:?}");
+    assert!(
+        spilled.iter().any(|l| l.error.contains("queue is full")),
+        "{spilled:?}"
+    );
     sinks.shutdown(Duration::from_millis(200)).await;
 
     let letters = dead_letters(dir.path(), "slow");
-    let keys: Vec<&str> = letters.iter().map(|l| l.delivery.idempotency_key.as_str()).collect();
+    let keys: Vec<&str> = letters
+        .iter()
+        .map(|l| l.delivery.idempotency_key.as_str())
+        .collect();
     let unique: HashSet<&str> = keys.iter().copied().collect();
-    assert_eq!(keys.len(), unique.len(), "each delivery written once: {keys:?}");
-    assert_eq!(unique, ids.iter().map(|id| format!("{id}:1")).collect::<HashSet<_>>().iter().map(String::as_str).collect());
+    assert_eq!(
+        keys.len(),
+        unique.len(),
+        "each delivery written once: {keys:?}"
+    );
+    assert_eq!(
+        unique,
+        ids.iter()
+            .map(|id| format!("{id}:1"))
+            .collect::<HashSet<_>>()
+            .iter()
+            .map(String::as_str)
+            .collect()
+    );
     assert!(receiver.lock().accepted.is_empty());
 }

@@ -25,7 +25,10 @@ pub fn at(minutes: i64) -> Timestamp {
 /// `reports` user reports of `site_down`.
 pub fn incident(id: &str, layers: &[Layer], events: u64, reports: u64) -> Incident {
     let onset = at(-2);
-    let findings: Vec<Finding> = layers.iter().map(|layer| finding(*layer, events, onset)).collect();
+    let findings: Vec<Finding> = layers
+        .iter()
+        .map(|layer| finding(*layer, events, onset))
+        .collect();
     Incident {
         id: id.to_string(),
         onset,
@@ -110,7 +113,9 @@ pub async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
 
 /// Serves `router` on 127.0.0.1 (port 0 = any free port) until the test ends.
 pub async fn serve(router: axum::Router, port: u16) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
     addr
