@@ -7,6 +7,22 @@
 //! - [`Sinks`]: the front the server calls every engine run; each sink has a bounded queue and
 //!   a worker, retries with backoff for up to `max_retry`, then a dead-letter file that
 //!   [`replay`] re-sends.
+//!
+//! Wiring, in the binary:
+//!
+//! ```ignore
+//! // faultline.toml: a `[sinks]` table and `[[sink]]` tables.
+//! #[serde(default)] sinks: faultline_sinks::SinksSettings,
+//! #[serde(default)] sink: Vec<faultline_sinks::SinkConfig>,
+//!
+//! let sinks = Sinks::new(&config.sinks, &config.sink, &data_dir)?; // inside the runtime
+//! // after each engine run:
+//! if let Err(err) = sinks.publish(&report, Timestamp::now()) { tracing::error!(%err, "sinks"); }
+//! // on stop:
+//! sinks.shutdown(Duration::from_secs(5)).await;
+//! // `faultline sinks replay [--sink NAME]`:
+//! for summary in faultline_sinks::replay(&config.sink, &data_dir, name).await? { … }
+//! ```
 
 pub mod config;
 pub mod dead_letter;

@@ -65,6 +65,7 @@ impl Sinks {
             (transitions, lifecycle.open_incidents())
         };
         for transition in &transitions {
+            metrics::counter!("faultline_sink_transitions_total", "kind" => transition.kind.event_type()).increment(1);
             tracing::info!(incident = %transition.incident.id, kind = transition.kind.event_type(), version = transition.version, "incident transition");
         }
         for sink in &self.sinks {
@@ -227,5 +228,14 @@ async fn replay_line(
             dead.append(&letter)?;
             Ok(false)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sinks_can_be_shared_between_tasks() {
+        fn shared<T: Send + Sync + 'static>() {}
+        shared::<super::Sinks>();
     }
 }

@@ -452,3 +452,50 @@ fn cut(text: &str, max_chars: usize) -> String {
         None => text.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_the_webhook_url_or_token() {
+        let dir = tempfile::tempdir().unwrap();
+        let hook = dir.path().join("hook");
+        std::fs::write(&hook, "https://hooks.slack.com/services/T1/B2/s3cr3tpath").unwrap();
+        let token = dir.path().join("token");
+        std::fs::write(&token, "xoxb-s3cr3t").unwrap();
+        let mut config = SlackConfig {
+            name: "s".into(),
+            webhook_url_env: None,
+            webhook_url_file: Some(hook),
+            token_env: None,
+            token_file: None,
+            channel: None,
+            base_url: None,
+            update_every: Duration::from_secs(900),
+            timeout: Duration::from_secs(1),
+            max_retry: Duration::from_secs(1),
+            backoff_min: Duration::from_secs(1),
+            backoff_max: Duration::from_secs(1),
+        };
+        let incoming = format!("{:?}", SlackTransport::new(&config).unwrap());
+        config.webhook_url_file = None;
+        config.token_file = Some(token);
+        config.channel = Some("#x".into());
+        let bot = format!("{:?}", SlackTransport::new(&config).unwrap());
+        for text in [incoming, bot] {
+            assert!(!text.contains("s3cr3t"), "{text}");
+        }
+    }
+
+    #[test]
+    fn ok_false_answers_are_classified() {
+        let headers = reqwest::header::HeaderMap::new();
+        let ok = web_api_outcome(r#"{"ok":true}"#, &headers);
+        assert!(matches!(ok, Attempt::Delivered));
+        let limited = web_api_outcome(r#"{"ok":false,"error":"ratelimited"}"#, &headers);
+        assert!(matches!(limited, Attempt::Retry { .. }));
+        let fatal = web_api_outcome(r#"{"ok":false,"error":"channel_not_found"}"#, &headers);
+        assert!(matches!(fatal, Attempt::Fatal(error) if error.contains("channel_not_found")));
+    }
+}
