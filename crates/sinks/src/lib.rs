@@ -28,6 +28,7 @@ pub mod config;
 pub mod dead_letter;
 pub mod delivery;
 pub mod error;
+mod journal;
 pub mod lifecycle;
 mod outbox;
 pub mod secret;

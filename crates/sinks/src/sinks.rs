@@ -14,8 +14,9 @@ use crate::config::{SinkConfig, SinksSettings, validate};
 use crate::dead_letter::{DeadLetter, DeadLetterFile, sink_dir};
 use crate::delivery::{Delivery, Transport, send_with_retry};
 use crate::error::{Result, SinkError};
+use crate::journal::Journal;
 use crate::lifecycle::{Lifecycle, Transition};
-use crate::outbox::Outbox;
+use crate::outbox::{Outbox, Parts};
 use crate::slack::{Cadence, SlackTransport};
 use crate::webhook::{self, WebhookTransport};
 
@@ -76,7 +77,8 @@ impl Sinks {
         Ok(transitions)
     }
 
-    /// Lets queued deliveries go out for up to `grace`; the rest go to the dead letters.
+    /// Lets queued deliveries go out for up to `grace`; the rest stay in each sink's journal
+    /// (`queue.ndjson`) and are sent on the next start.
     pub async fn shutdown(&self, grace: Duration) {
         let deadline = Instant::now() + grace;
         for sink in &self.sinks {
@@ -120,13 +122,15 @@ fn start_sink(config: &SinkConfig, data_dir: &Path, capacity: usize) -> Result<S
         SinkConfig::Slack(slack) => Some(Mutex::new(Cadence::open(&dir, slack.update_every)?)),
         SinkConfig::Webhook(_) => None,
     };
-    let outbox = Outbox::start(
-        config.name(),
-        transport(config)?,
-        config.retry(),
+    let (journal, pending) = Journal::open(&dir)?;
+    let parts = Parts {
+        transport: transport(config)?,
+        policy: config.retry(),
         dead,
-        capacity,
-    );
+        journal: Arc::new(journal),
+        pending,
+    };
+    let outbox = Outbox::start(config.name(), parts, capacity);
     Ok(Sink {
         name: config.name().to_string(),
         outbox,

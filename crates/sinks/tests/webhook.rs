@@ -349,19 +349,20 @@ async fn undeliverable_goes_to_the_dead_letter_and_replay_sends_it() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_full_queue_spills_to_the_dead_letter_and_shutdown_keeps_the_rest() {
+async fn a_full_queue_spills_to_the_dead_letter_and_shutdown_keeps_the_rest_queued() {
     let dir = tempfile::tempdir().unwrap();
-    let receiver = Shared::default();
-    receiver.lock().script = (0..10)
+    let slow = Shared::default();
+    slow.lock().script = (0..10)
         .map(|_| Answer::Hang(Duration::from_secs(30)))
         .collect();
-    let url = start_receiver(receiver.clone(), 0).await;
+    let slow_url = start_receiver(slow.clone(), 0).await;
+    let minute = Duration::from_secs(60);
     let config = webhook(
         dir.path(),
-        "slow",
-        &url,
+        "hook",
+        &slow_url,
         Duration::from_secs(20),
-        Duration::from_secs(60),
+        minute,
     );
     let settings = SinksSettings {
         queue_capacity: 1,
@@ -380,32 +381,115 @@ async fn a_full_queue_spills_to_the_dead_letter_and_shutdown_keeps_the_rest() {
             .len(),
         4
     );
-    let spilled = dead_letters(dir.path(), "slow");
-    assert!(
-        spilled.iter().any(|l| l.error.contains("queue is full")),
-        "{spilled:?}"
-    );
-    sinks.shutdown(Duration::from_millis(200)).await;
-
-    let letters = dead_letters(dir.path(), "slow");
-    let keys: Vec<&str> = letters
-        .iter()
-        .map(|l| l.delivery.idempotency_key.as_str())
+    let spilled: HashSet<String> = dead_letters(dir.path(), "hook")
+        .into_iter()
+        .inspect(|letter| assert!(letter.error.contains("queue is full"), "{letter:?}"))
+        .map(|letter| letter.delivery.idempotency_key)
         .collect();
-    let unique: HashSet<&str> = keys.iter().copied().collect();
-    assert_eq!(
-        keys.len(),
-        unique.len(),
-        "each delivery written once: {keys:?}"
+    assert!(spilled.len() >= 2, "{spilled:?}");
+    sinks.shutdown(Duration::from_millis(200)).await;
+    assert!(slow.lock().accepted.is_empty());
+
+    // The next start sends what was queued, to a receiver that answers.
+    let fast = Shared::default();
+    let fast_url = start_receiver(fast.clone(), 0).await;
+    let config = webhook(
+        dir.path(),
+        "hook",
+        &fast_url,
+        Duration::from_secs(5),
+        minute,
     );
+    let sinks = Sinks::new(&settings, &[config], dir.path()).unwrap();
+    let queued = ids.len() - spilled.len();
+    eventually("the queued deliveries", || {
+        fast.lock().accepted.len() == queued
+    })
+    .await;
+    sinks.shutdown(Duration::from_secs(5)).await;
+    let delivered: HashSet<String> = fast
+        .lock()
+        .accepted
+        .iter()
+        .map(|(key, _)| key.clone())
+        .collect();
+    assert!(delivered.is_disjoint(&spilled));
+    let all: HashSet<String> = delivered.union(&spilled).cloned().collect();
+    assert_eq!(all, ids.iter().map(|id| format!("{id}:1")).collect());
     assert_eq!(
-        unique,
-        ids.iter()
-            .map(|id| format!("{id}:1"))
-            .collect::<HashSet<_>>()
+        dead_letters(dir.path(), "hook").len(),
+        spilled.len(),
+        "nothing else dead-lettered"
+    );
+}
+
+/// A process killed with deliveries queued: its tasks vanish mid-retry, nothing is cleaned up.
+#[test]
+fn a_crash_loses_no_queued_delivery() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = closed_port();
+    let url = format!("http://127.0.0.1:{port}/hook");
+    let config = webhook(
+        dir.path(),
+        "pager",
+        &url,
+        Duration::from_millis(300),
+        Duration::from_secs(3600),
+    );
+    let settings = SinksSettings::default();
+    let two = report(
+        at(0),
+        vec![
+            incident("inc-a", &[Layer::App], 5, 0),
+            incident("inc-b", &[Layer::Cdn], 5, 0),
+        ],
+    );
+
+    let crashed = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    crashed.block_on(async {
+        let sinks = Sinks::new(&settings, std::slice::from_ref(&config), dir.path()).unwrap();
+        assert_eq!(sinks.publish(&two, at(0)).unwrap().len(), 2);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        std::mem::forget(sinks);
+    });
+    crashed.shutdown_background();
+
+    let restarted = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    restarted.block_on(async {
+        let receiver = Shared::default();
+        start_receiver(receiver.clone(), port).await;
+        let sinks = Sinks::new(&settings, &[config], dir.path()).unwrap();
+        assert!(
+            sinks.publish(&two, at(0)).unwrap().is_empty(),
+            "the transitions were already handed out"
+        );
+        eventually("the queued deliveries", || {
+            receiver.lock().accepted.len() == 2
+        })
+        .await;
+        sinks.shutdown(Duration::from_secs(5)).await;
+        let keys: HashSet<String> = receiver
+            .lock()
+            .accepted
             .iter()
-            .map(String::as_str)
-            .collect()
-    );
-    assert!(receiver.lock().accepted.is_empty());
+            .map(|(key, _)| key.clone())
+            .collect();
+        assert_eq!(
+            keys,
+            HashSet::from(["inc-a:1".to_string(), "inc-b:1".to_string()])
+        );
+        assert_eq!(receiver.lock().bad_signatures, 0);
+    });
+    assert!(dead_letters(dir.path(), "pager").is_empty());
+    let queue =
+        std::fs::read_to_string(sink_dir(dir.path(), "pager").join("queue.ndjson")).unwrap();
+    assert!(queue.is_empty(), "{queue}");
 }
