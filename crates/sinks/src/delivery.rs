@@ -44,6 +44,8 @@ pub(crate) enum Attempt {
 pub(crate) struct Failure {
     pub error: String,
     pub attempts: u32,
+    /// The receiver kept failing until the deadline (as opposed to refusing this delivery).
+    pub exhausted: bool,
 }
 
 /// The HTTP side of a sink.
@@ -80,13 +82,23 @@ pub(crate) async fn send_with_retry(
         attempts += 1;
         let (error, after) = match transport.attempt(delivery).await {
             Attempt::Delivered => return Ok(attempts),
-            Attempt::Fatal(error) => return Err(Failure { error, attempts }),
+            Attempt::Fatal(error) => {
+                return Err(Failure {
+                    error,
+                    attempts,
+                    exhausted: false,
+                });
+            }
             Attempt::Retry { error, after } => (error, after),
         };
         let planned = delays.next().unwrap_or(policy.backoff_max);
         let wait = after.map_or(planned, |after| after.min(MAX_RETRY_AFTER));
         if Instant::now() + wait > deadline {
-            return Err(Failure { error, attempts });
+            return Err(Failure {
+                error,
+                attempts,
+                exhausted: true,
+            });
         }
         metrics::counter!("faultline_sink_retries_total", "sink" => delivery.sink.clone())
             .increment(1);

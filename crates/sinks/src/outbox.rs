@@ -107,6 +107,7 @@ impl Outbox {
             let failure = Failure {
                 error: why.to_string(),
                 attempts: 0,
+                exhausted: false,
             };
             finish(&self.dead, &self.journal, queued, Err(failure));
         }

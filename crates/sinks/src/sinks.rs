@@ -11,17 +11,14 @@ use parking_lot::Mutex;
 use tokio::time::Instant;
 
 use crate::config::{SinkConfig, SinksSettings, validate};
-use crate::dead_letter::{DeadLetter, DeadLetterFile, sink_dir};
-use crate::delivery::{Delivery, Transport, send_with_retry};
+use crate::dead_letter::{DeadLetterFile, sink_dir};
+use crate::delivery::{Delivery, Transport};
 use crate::error::{Result, SinkError};
 use crate::journal::Journal;
 use crate::lifecycle::{Lifecycle, Transition};
 use crate::outbox::{Outbox, Parts};
 use crate::slack::{Cadence, SlackTransport};
 use crate::webhook::{self, WebhookTransport};
-
-/// A replay gives each dead letter this long at most (bounded by the sink's `max_retry`).
-pub const REPLAY_MAX_RETRY: Duration = Duration::from_secs(60);
 
 /// Every configured sink, fed by one lifecycle.
 pub struct Sinks {
@@ -138,101 +135,11 @@ fn start_sink(config: &SinkConfig, data_dir: &Path, capacity: usize) -> Result<S
     })
 }
 
-fn transport(config: &SinkConfig) -> Result<Transport> {
+pub(crate) fn transport(config: &SinkConfig) -> Result<Transport> {
     Ok(match config {
         SinkConfig::Webhook(webhook) => Transport::Webhook(WebhookTransport::new(webhook)?),
         SinkConfig::Slack(slack) => Transport::Slack(SlackTransport::new(slack)?),
     })
-}
-
-/// What a replay did for one sink.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReplaySummary {
-    pub sink: String,
-    pub delivered: usize,
-    /// Written back to the dead-letter file.
-    pub failed: usize,
-    pub dead_letter: PathBuf,
-}
-
-/// Re-sends the dead letters of every sink (or only the one named `only`), with the same
-/// idempotency keys; the ones that fail again are written back to the dead-letter file.
-/// Safe while `faultline serve` runs: deliveries failing meanwhile start a new file.
-pub async fn replay(
-    configs: &[SinkConfig],
-    data_dir: &Path,
-    only: Option<&str>,
-) -> Result<Vec<ReplaySummary>> {
-    validate(configs)?;
-    if let Some(name) = only
-        && !configs.iter().any(|config| config.name() == name)
-    {
-        return Err(SinkError::Config(format!("no sink is named {name:?}")));
-    }
-    let mut summaries = Vec::new();
-    for config in configs
-        .iter()
-        .filter(|config| only.is_none_or(|name| config.name() == name))
-    {
-        summaries.push(replay_sink(config, data_dir).await?);
-    }
-    Ok(summaries)
-}
-
-async fn replay_sink(config: &SinkConfig, data_dir: &Path) -> Result<ReplaySummary> {
-    let dead = DeadLetterFile::new(sink_dir(data_dir, config.name()));
-    let transport = transport(config)?;
-    let mut policy = config.retry();
-    policy.max_retry = policy.max_retry.min(REPLAY_MAX_RETRY);
-    let mut summary = ReplaySummary {
-        sink: config.name().to_string(),
-        delivered: 0,
-        failed: 0,
-        dead_letter: dead.path(),
-    };
-    for file in dead.take()? {
-        let text = std::fs::read_to_string(&file)
-            .map_err(|err| SinkError::io("cannot read", &file, err))?;
-        for line in text.lines().filter(|line| !line.trim().is_empty()) {
-            if replay_line(&transport, &policy, &dead, line).await? {
-                summary.delivered += 1;
-            } else {
-                summary.failed += 1;
-            }
-        }
-        std::fs::remove_file(&file).map_err(|err| SinkError::io("cannot remove", &file, err))?;
-    }
-    Ok(summary)
-}
-
-/// Sends one dead letter; true when delivered. A line that fails again (or cannot be read)
-/// is appended to the dead-letter file.
-async fn replay_line(
-    transport: &Transport,
-    policy: &crate::config::RetryPolicy,
-    dead: &DeadLetterFile,
-    line: &str,
-) -> Result<bool> {
-    let Ok(mut letter) = serde_json::from_str::<DeadLetter>(line) else {
-        tracing::error!(file = %dead.path().display(), "unreadable dead-letter line kept as it is");
-        dead.append_line(line)?;
-        return Ok(false);
-    };
-    let deadline = Instant::now() + policy.max_retry;
-    match send_with_retry(transport, &letter.delivery, policy, deadline).await {
-        Ok(_) => {
-            metrics::counter!("faultline_sink_deliveries_total", "sink" => letter.delivery.sink.clone(), "outcome" => "replayed").increment(1);
-            Ok(true)
-        }
-        Err(failure) => {
-            tracing::warn!(sink = %letter.delivery.sink, key = %letter.delivery.idempotency_key, error = %failure.error, "replay failed; kept in the dead letter");
-            letter.attempts += failure.attempts;
-            letter.error = failure.error;
-            letter.failed_at = Timestamp::now();
-            dead.append(&letter)?;
-            Ok(false)
-        }
-    }
 }
 
 #[cfg(test)]

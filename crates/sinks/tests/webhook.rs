@@ -325,6 +325,17 @@ async fn undeliverable_goes_to_the_dead_letter_and_replay_sends_it() {
         std::fs::read_to_string(sink_dir(dir.path(), "down").join("dead-letter.ndjson")).unwrap();
     assert!(!files.contains(SECRET));
 
+    // Replaying while the receiver is still down keeps every letter, and stops trying
+    // after the first one exhausted its retries.
+    let still_down = replay(&configs, dir.path(), Some("down")).await.unwrap();
+    let counts = (
+        still_down[0].delivered,
+        still_down[0].failed,
+        still_down[0].not_tried,
+    );
+    assert_eq!(counts, (0, 1, 1), "{still_down:?}");
+    assert_eq!(dead_letters(dir.path(), "down").len(), 2);
+
     let up = Shared::default();
     start_receiver(up.clone(), port).await;
     gone.lock().gone = false;
