@@ -102,15 +102,20 @@ impl Outbox {
                 }
             },
         };
-        if let Some((queued, why)) = refused {
-            tracing::warn!(sink = %self.sink, key = %queued.delivery.idempotency_key, why, "delivery not queued; writing it to the dead letter");
-            let failure = Failure {
-                error: why.to_string(),
-                attempts: 0,
-                exhausted: false,
-            };
-            finish(&self.dead, &self.journal, queued, Err(failure));
+        let Some((queued, why)) = refused else {
+            return;
+        };
+        if queued.journaled && sender.is_none() {
+            tracing::warn!(sink = %self.sink, key = %queued.delivery.idempotency_key, "the sink was shut down; the delivery stays queued for the next start");
+            return;
         }
+        tracing::warn!(sink = %self.sink, key = %queued.delivery.idempotency_key, why, "delivery not queued; writing it to the dead letter");
+        let failure = Failure {
+            error: why.to_string(),
+            attempts: 0,
+            exhausted: false,
+        };
+        finish(&self.dead, &self.journal, queued, Err(failure));
     }
 
     /// Lets the worker finish the queue for up to `grace`; the rest stays in the journal.
