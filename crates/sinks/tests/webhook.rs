@@ -248,6 +248,7 @@ async fn every_version_is_accepted_exactly_once_through_failures() {
         expected.into_iter().collect()
     );
     assert_versions_in_order(&receiver.accepted);
+    assert_incidents_match_the_schema(&receiver.accepted);
     let resolved_a = &receiver
         .accepted
         .iter()
@@ -263,6 +264,32 @@ async fn every_version_is_accepted_exactly_once_through_failures() {
         "onset -2m, last signal +2m"
     );
     assert!(dead_letters(dir.path(), "pager").is_empty());
+}
+
+/// The `incident` of each body, wrapped in a report, validates against
+/// `schemas/incident.schema.json` (the contract of `faultline changes` and `/v1/changes`).
+fn assert_incidents_match_the_schema(accepted: &[(String, Value)]) {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../schemas/incident.schema.json"
+    );
+    let schema: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut compiler = boon::Compiler::new();
+    compiler
+        .add_resource("incident.schema.json", schema)
+        .unwrap();
+    let mut schemas = boon::Schemas::new();
+    let index = compiler
+        .compile("incident.schema.json", &mut schemas)
+        .unwrap();
+    for (key, body) in accepted {
+        let report = serde_json::json!({
+            "from": body["occurred_at"], "to": body["occurred_at"], "incidents": [body["incident"]]
+        });
+        if let Err(err) = schemas.validate(&report, index) {
+            panic!("{key}: {err}");
+        }
+    }
 }
 
 fn assert_versions_in_order(accepted: &[(String, Value)]) {
