@@ -312,7 +312,7 @@ async fn undeliverable_goes_to_the_dead_letter_and_replay_sends_it() {
     let gone_url = start_receiver(gone.clone(), 0).await;
     let short = Duration::from_millis(300);
     let configs = [
-        webhook(dir.path(), "down", &down_url, short, short),
+        webhook(dir.path(), "down", &down_url, short, Duration::from_secs(1)),
         webhook(
             dir.path(),
             "gone",
