@@ -9,10 +9,11 @@
 //! - **Signal**: the evidence grew: the findings' event count, the reports or the alerts went
 //!   up, or a report or alert arrived later than any before. An open incident remembers when
 //!   it last saw signal; a report without the incident is no signal.
-//! - **Updated**: the incident's [`Material`] summary changed: another root cause (layer,
-//!   service, fingerprint, kind), another set of layers, symptoms or deploy suspects, or the
-//!   findings, reports or alerts crossed a power of two (1, 2, 4, 8…). Scores and counts
-//!   within a bucket never fire.
+//! - **Updated**: the incident's [`Material`] summary has news since the last version sent:
+//!   another root cause (layer, service, fingerprint, kind), a layer, symptom or deploy
+//!   suspect not sent before, or the findings, reports or alerts crossed a power of two
+//!   (1, 2, 4, 8…) upwards. Scores, counts within a bucket and a shrinking window (a layer
+//!   that leaves it and comes back) never fire.
 //! - **Resolved**: an open incident without signal for the quiet period, whether it is still
 //!   in the reports or not. Its duration is from the incident's onset to its last signal.
 //!
@@ -164,6 +165,43 @@ impl Material {
     }
 }
 
+impl Material {
+    /// Whether this tells a receiver something `sent` did not; shrinking never does.
+    fn is_news_since(&self, sent: &Material) -> bool {
+        let missing = |now: &[String], before: &[String]| now.iter().any(|x| !before.contains(x));
+        self.root != sent.root
+            || self.layers.iter().any(|layer| !sent.layers.contains(layer))
+            || missing(&self.symptoms, &sent.symptoms)
+            || missing(&self.suspects, &sent.suspects)
+            || self.findings_bucket > sent.findings_bucket
+            || self.reports_bucket > sent.reports_bucket
+            || self.alerts_bucket > sent.alerts_bucket
+    }
+
+    /// What has been sent once this is: the union of both, this root cause.
+    fn merged_into(self, sent: &Material) -> Material {
+        let union = |mut now: Vec<String>, before: &[String]| {
+            now.extend(before.iter().cloned());
+            now.sort();
+            now.dedup();
+            now
+        };
+        let mut layers = self.layers;
+        layers.extend(sent.layers.iter().copied());
+        layers.sort();
+        layers.dedup();
+        Material {
+            root: self.root,
+            layers,
+            symptoms: union(self.symptoms, &sent.symptoms),
+            suspects: union(self.suspects, &sent.suspects),
+            findings_bucket: self.findings_bucket.max(sent.findings_bucket),
+            reports_bucket: self.reports_bucket.max(sent.reports_bucket),
+            alerts_bucket: self.alerts_bucket.max(sent.alerts_bucket),
+        }
+    }
+}
+
 /// 0 for 0, then 1 + floor(log2 n): 1 → 1, 2..3 → 2, 4..7 → 3…
 fn bucket(n: u64) -> u32 {
     u64::BITS - n.leading_zeros()
@@ -177,6 +215,7 @@ struct Tracked {
     last_signal_at: Timestamp,
     resolved_at: Option<Timestamp>,
     evidence: Evidence,
+    /// Everything sent so far, merged.
     material: Material,
     incident: Incident,
 }
@@ -267,8 +306,8 @@ fn observe_incident(
     tracked.evidence = evidence;
     tracked.incident = incident.clone();
     let material = Material::of(incident);
-    if material != tracked.material {
-        tracked.material = material;
+    if material.is_news_since(&tracked.material) {
+        tracked.material = material.merged_into(&tracked.material);
         tracked.version += 1;
         out.push(transition(TransitionKind::Updated, tracked, now));
     }

@@ -44,9 +44,13 @@ impl Sinks {
             ));
         }
         let lifecycle = Lifecycle::open(lifecycle_path(data_dir), settings.quiet_period)?;
+        let transports = configs.iter().map(transport).collect::<Result<Vec<_>>>()?;
         let sinks = configs
             .iter()
-            .map(|config| start_sink(config, data_dir, settings.queue_capacity))
+            .zip(transports)
+            .map(|(config, transport)| {
+                start_sink(config, transport, data_dir, settings.queue_capacity)
+            })
             .collect::<Result<Vec<_>>>()?;
         Ok(Sinks {
             lifecycle: Mutex::new(lifecycle),
@@ -112,7 +116,14 @@ pub fn lifecycle_path(data_dir: &Path) -> PathBuf {
     data_dir.join("sinks").join("lifecycle.json")
 }
 
-fn start_sink(config: &SinkConfig, data_dir: &Path, capacity: usize) -> Result<Sink> {
+/// Opens the sink's state files and starts its worker (secrets were read by `transport`, so
+/// a missing one fails before any worker starts).
+fn start_sink(
+    config: &SinkConfig,
+    transport: Transport,
+    data_dir: &Path,
+    capacity: usize,
+) -> Result<Sink> {
     let dir = sink_dir(data_dir, config.name());
     let dead = Arc::new(DeadLetterFile::new(&dir));
     let cadence = match config {
@@ -121,7 +132,7 @@ fn start_sink(config: &SinkConfig, data_dir: &Path, capacity: usize) -> Result<S
     };
     let (journal, pending) = Journal::open(&dir)?;
     let parts = Parts {
-        transport: transport(config)?,
+        transport,
         policy: config.retry(),
         dead,
         journal: Arc::new(journal),

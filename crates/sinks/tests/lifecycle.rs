@@ -126,3 +126,25 @@ fn a_corrupt_state_file_is_an_error_not_a_reset() {
     let err = Lifecycle::open(&state, QUIET).unwrap_err();
     assert!(err.to_string().contains("lifecycle.json"), "{err}");
 }
+
+#[test]
+fn a_shrinking_window_or_a_flapping_layer_is_no_update() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut lifecycle = Lifecycle::open(dir.path().join("state.json"), QUIET).unwrap();
+    let mut step = |minute: i64, layers: &[Layer], events: u64| {
+        let report = report(at(minute), vec![incident("inc-a", layers, events, 0)]);
+        kinds(&lifecycle.observe(&report, at(minute)).unwrap())
+    };
+    let db_app = [Layer::Database, Layer::App];
+    assert_eq!(step(0, &db_app, 10).len(), 1, "opened");
+    assert!(
+        step(1, &[Layer::Database], 12).is_empty(),
+        "a layer left the window"
+    );
+    assert!(
+        step(2, &db_app, 14).is_empty(),
+        "and came back: nothing new"
+    );
+    let wider = step(3, &[Layer::Database, Layer::App, Layer::Cdn], 16);
+    assert_eq!(wider, [("inc-a:2".to_string(), TransitionKind::Updated, 2)]);
+}
