@@ -4,6 +4,7 @@
 //! ```toml
 //! [sinks]
 //! quiet_period = "15m"        # an open incident with no new signal this long is resolved
+//! # queue_capacity = 1024     # per sink; past it deliveries go to the dead letter
 //!
 //! [[sink]]
 //! type = "webhook"
@@ -12,6 +13,8 @@
 //! secret_env = "FAULTLINE_WEBHOOK_SECRET"   # or secret_file = "/run/secrets/webhook"
 //! # timeout = "10s"           # per attempt
 //! # max_retry = "1h"          # retries stop this long after the incident changed; then dead letter
+//! # backoff_min = "1s"        # exponential backoff with jitter between these
+//! # backoff_max = "5m"
 //!
 //! [[sink]]
 //! type = "slack"
