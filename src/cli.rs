@@ -52,6 +52,9 @@ pub enum Command {
     /// Benchmarks of whole pipelines; they print throughput and latency.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// The [[sink]] deliveries: re-send what ended in a dead-letter file.
+    #[command(subcommand)]
+    Sinks(SinksCommand),
     /// Check the layer rules (built-in and [engine] rules) against events.
     #[command(subcommand)]
     Rules(RulesCommand),
@@ -279,6 +282,22 @@ pub enum PatternsOutput {
 
 #[derive(Debug, Args)]
 pub struct StatsArgs {
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SinksCommand {
+    /// Re-send the deliveries of DATA_DIR/sinks/*/dead-letter.ndjson; what fails again stays.
+    Replay(SinksReplayArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SinksReplayArgs {
+    /// Only this sink
+    #[arg(long, value_name = "NAME")]
+    pub sink: Option<String>,
+    /// Print the summary as JSON
     #[arg(long)]
     pub json: bool,
 }

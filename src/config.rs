@@ -26,6 +26,12 @@ pub struct Config {
     pub engine: EngineSection,
     #[serde(default)]
     pub privacy: PrivacySection,
+    /// `[sinks]`: settings every sink shares (the incident lifecycle).
+    #[serde(default)]
+    pub sinks: faultline_sinks::SinksSettings,
+    /// `[[sink]]` tables: where incidents are pushed (webhooks, Slack).
+    #[serde(default, rename = "sink")]
+    pub sink: Vec<faultline_sinks::SinkConfig>,
     /// `[[source]]` tables: the vendors to pull from.
     #[serde(default, rename = "source")]
     pub sources: Vec<SourceConfig>,

@@ -2,7 +2,7 @@
 //! the real connectors, and the "what changed in the last 30 minutes" report as soon as the
 //! history is in. Then it keeps serving and says what to try next.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -170,7 +170,7 @@ fn print_answer(answer: &DemoAnswer<'_>, json: bool) -> anyhow::Result<()> {
     write_stdout(text.as_bytes())
 }
 
-fn try_next(api: &str, data_dir: &PathBuf) -> String {
+fn try_next(api: &str, data_dir: &Path) -> String {
     let dir = data_dir.display();
     format!(
         "faultline keeps serving until Ctrl-C. Try, in another terminal:\n\

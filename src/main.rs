@@ -18,6 +18,7 @@ mod report;
 mod rules_cmd;
 mod serve;
 mod sim_cmd;
+mod sinks_cmd;
 mod sources_cmd;
 
 use std::process::ExitCode;
@@ -25,7 +26,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-use cli::{BenchCommand, Cli, Command, EvalCommand, RulesCommand, SourcesCommand};
+use cli::{BenchCommand, Cli, Command, EvalCommand, RulesCommand, SinksCommand, SourcesCommand};
 use config::{Config, ConfigError};
 
 /// A mistake in how faultline was called; exits with code 2.
@@ -78,6 +79,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Pull(args) => sources_cmd::pull(&config, data_dir, &args, &runtime),
         Command::Sources(SourcesCommand::Check(args)) => {
             sources_cmd::check(&config, &args, &runtime)
+        }
+        Command::Sinks(SinksCommand::Replay(args)) => {
+            sinks_cmd::replay(&config, &data_dir, &args, &runtime)
         }
         Command::Rules(RulesCommand::Test(args)) => rules_cmd::test(&config, &args),
         Command::Eval(EvalCommand::Scenarios(args)) => eval::scenarios(&config, &args),

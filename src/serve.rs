@@ -29,6 +29,8 @@ use crate::sources_cmd::build_configured_sources;
 
 /// How long in-flight pulls and requests get to finish after a stop signal.
 const STOP_GRACE: Duration = Duration::from_secs(20);
+/// Deliveries not sent within this stay queued on disk for the next start.
+const SINKS_GRACE: Duration = Duration::from_secs(5);
 const EVALUATION_INTERVAL: Duration = Duration::from_secs(30);
 const EVALUATION_WINDOW_MICROS: i64 = 30 * 60 * faultline_model::MICROS_PER_SECOND;
 
@@ -53,6 +55,7 @@ pub struct Serving {
     stop: watch::Sender<bool>,
     pulling: JoinHandle<()>,
     serving: JoinHandle<std::io::Result<()>>,
+    sinks: Arc<faultline_sinks::Sinks>,
 }
 
 impl Serving {
@@ -87,6 +90,9 @@ impl Serving {
             sql_limits: ingest.store().config().sql,
             incidents: Arc::default(),
         };
+        let sinks = faultline_sinks::Sinks::new(&config.sinks, &config.sink, &data_dir)
+            .map_err(|err| anyhow::anyhow!("[[sink]]: {err}"))?;
+        let sinks = Arc::new(sinks);
         let (stop, stopped) = watch::channel(false);
         let pulling = tokio::spawn(scheduler.clone().run(stopped.clone()));
         let serving = tokio::spawn(http::serve(
@@ -94,7 +100,7 @@ impl Serving {
             state.clone(),
             wait_for(stopped.clone()),
         ));
-        tokio::spawn(evaluate_periodically(state.clone(), stopped));
+        tokio::spawn(evaluate_periodically(state.clone(), sinks.clone(), stopped));
         ready.store(true, Ordering::Release);
         tracing::info!(sources = ?scheduler.source_names(), data_dir = %data_dir.display(), api = %format!("http://{address}"), "faultline serving");
         Ok(Serving {
@@ -105,6 +111,7 @@ impl Serving {
             stop,
             pulling,
             serving,
+            sinks,
         })
     }
 
@@ -121,6 +128,7 @@ impl Serving {
             stop,
             pulling,
             serving,
+            sinks,
             ..
         } = self;
         state.ready.store(false, Ordering::Release);
@@ -135,6 +143,7 @@ impl Serving {
                 Err(_) => tracing::warn!("requests did not finish in time"),
                 _ => {}
             }
+            sinks.shutdown(SINKS_GRACE).await;
         });
         drop(scheduler);
         ingest.close()?;
@@ -145,7 +154,11 @@ impl Serving {
 
 /// Asks "what changed in the last 30 minutes?" every 30 s, so that incidents are known by id
 /// (and their count is a metric) without anyone asking.
-async fn evaluate_periodically(state: ApiState, mut stopped: watch::Receiver<bool>) {
+async fn evaluate_periodically(
+    state: ApiState,
+    sinks: Arc<faultline_sinks::Sinks>,
+    mut stopped: watch::Receiver<bool>,
+) {
     let query = ChangesQuery::last(EVALUATION_WINDOW_MICROS);
     loop {
         match state
@@ -156,6 +169,7 @@ async fn evaluate_periodically(state: ApiState, mut stopped: watch::Receiver<boo
             Ok(report) => {
                 metrics::gauge!("faultline_incidents_open").set(report.incidents.len() as f64);
                 state.incidents.record(&report);
+                publish(&sinks, report).await;
             }
             Err(err) => tracing::warn!(%err, "the periodic evaluation failed; retrying"),
         }
@@ -163,6 +177,28 @@ async fn evaluate_periodically(state: ApiState, mut stopped: watch::Receiver<boo
             _ = tokio::time::sleep(EVALUATION_INTERVAL) => {}
             _ = stopped.wait_for(|stop| *stop) => return,
         }
+    }
+}
+
+/// Hands the report to the sinks (their lifecycle files are fsynced, so off the async threads).
+async fn publish(
+    sinks: &Arc<faultline_sinks::Sinks>,
+    report: faultline_model::incident::ChangeReport,
+) {
+    let sinks = sinks.clone();
+    let published = tokio::task::spawn_blocking(move || {
+        sinks.publish(&report, faultline_model::Timestamp::now())
+    })
+    .await;
+    match published {
+        Ok(Ok(transitions)) if !transitions.is_empty() => {
+            tracing::info!(
+                transitions = transitions.len(),
+                "incident changes handed to the sinks"
+            );
+        }
+        Ok(Err(err)) => tracing::warn!(%err, "the sinks could not record this evaluation"),
+        _ => {}
     }
 }
 

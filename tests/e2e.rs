@@ -371,3 +371,56 @@ fn every_scenario_through_the_whole_pipeline() {
         failures.len()
     );
 }
+
+/// The same chain with a webhook sink: the incident the engine finds reaches a receiver,
+/// signed, once, and the API knows it by id.
+#[test]
+fn an_incident_reaches_a_webhook_sink_signed() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let receiver = wiremock::MockServer::start().await;
+        wiremock::Mock::given(wiremock::matchers::method("POST"))
+            .respond_with(wiremock::ResponseTemplate::new(200))
+            .mount(&receiver)
+            .await;
+        let secret = "webhook-secret-for-the-e2e-test-0123";
+        std::fs::write(dir.path().join("hook.secret"), secret).unwrap();
+        let sim = start_sim("database", dir.path());
+        let sink = format!(
+            "[[sink]]\ntype = \"webhook\"\nname = \"hook\"\nurl = \"{}/hook\"\nsecret_file = {:?}\n\n",
+            receiver.uri(),
+            dir.path().join("hook.secret").display().to_string()
+        );
+        let serve = start_serve(dir.path(), &format!("{sink}{}", sim.sources_toml));
+        let started = Instant::now();
+        let opened = loop {
+            let requests = receiver.received_requests().await.unwrap_or_default();
+            if let Some(request) = requests.into_iter().find(|r| {
+                serde_json::from_slice::<Value>(&r.body)
+                    .is_ok_and(|body| body["type"] == "incident.opened")
+            }) {
+                break request;
+            }
+            assert!(started.elapsed() < DEADLINE, "no incident reached the webhook");
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        };
+        let header = |name: &str| opened.headers.get(name).unwrap().to_str().unwrap().to_string();
+        let signer = faultline_sinks::webhook::Signer::new(secret.as_bytes()).unwrap();
+        assert!(signer.verify(
+            &header("x-faultline-timestamp"),
+            &header("x-faultline-signature"),
+            &opened.body,
+            faultline_model::Timestamp::now(),
+            Duration::from_secs(300),
+        ));
+        let body: Value = serde_json::from_slice(&opened.body).unwrap();
+        assert_eq!(body["incident"]["root_cause"]["layer"], sim.truth["root_layer"], "{body:#}");
+        let id = body["incident"]["id"].as_str().unwrap();
+        let known = get(&reqwest::Client::new(), &format!("{}/v1/incidents/{id}", serve.api)).await;
+        assert_eq!(known.unwrap()["id"], id);
+    });
+}

@@ -66,7 +66,7 @@ impl Registry {
     pub fn list(&self) -> Vec<Incident> {
         let incidents = self.incidents.read();
         let mut seen: Vec<&Seen> = incidents.values().collect();
-        seen.sort_by(|a, b| b.last_seen.cmp(&a.last_seen));
+        seen.sort_by_key(|seen| std::cmp::Reverse(seen.last_seen));
         seen.into_iter().map(|seen| seen.incident.clone()).collect()
     }
 }

@@ -16,7 +16,7 @@ use crate::sinks::transport;
 pub const REPLAY_MAX_RETRY: Duration = Duration::from_secs(60);
 
 /// What a replay did for one sink.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ReplaySummary {
     pub sink: String,
     pub delivered: usize,

@@ -79,8 +79,11 @@ pub async fn push_events(
     }))
 }
 
+/// Events with their index in the body.
+type Indexed = Vec<(usize, Event)>;
+
 /// Events with their index in the body, and the items that are not events.
-fn parse_events(body: &[u8]) -> Result<(Vec<(usize, Event)>, Vec<ItemError>), ApiError> {
+fn parse_events(body: &[u8]) -> Result<(Indexed, Vec<ItemError>), ApiError> {
     let text = std::str::from_utf8(body).map_err(|_| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
