@@ -10,7 +10,7 @@
 //!
 //! Wiring, in the binary:
 //!
-//! ```ignore
+//! ```text
 //! // faultline.toml: a `[sinks]` table and `[[sink]]` tables.
 //! #[serde(default)] sinks: faultline_sinks::SinksSettings,
 //! #[serde(default)] sink: Vec<faultline_sinks::SinkConfig>,
