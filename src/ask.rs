@@ -4,16 +4,17 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
+use faultline_api::incidents::TimelineEntry;
 use faultline_api::{Analyst, ChangesQuery};
 use faultline_engine::analyze::EngineConfig;
 use faultline_engine::enrich::Enricher;
 use faultline_engine::templates::MinerState;
-use faultline_model::incident::ChangeReport;
+use faultline_model::incident::{ChangeReport, Incident};
 use faultline_model::{Layer, MICROS_PER_SECOND, Timestamp};
 use tokio::runtime::Runtime;
 
 use crate::UsageError;
-use crate::cli::ChangesArgs;
+use crate::cli::{ChangesArgs, IncidentsArgs, WindowArgs};
 use crate::config::{Config, parse_duration};
 use crate::output::{print_json, write_stdout};
 use crate::query::open_store;
@@ -39,10 +40,15 @@ pub fn changes(
 
 /// The question as the API's query parameters (the server checks them).
 fn changes_params(args: &ChangesArgs) -> Vec<(&'static str, String)> {
-    let mut params = vec![("since", args.since.clone())];
-    params.extend(args.at.clone().map(|at| ("at", at)));
-    params.extend(args.layer.clone().map(|layer| ("layer", layer)));
-    params.extend(args.min_score.map(|score| ("min_score", score.to_string())));
+    let window = &args.window;
+    let mut params = vec![("since", window.since.clone())];
+    params.extend(window.at.clone().map(|at| ("at", at)));
+    params.extend(window.layer.clone().map(|layer| ("layer", layer)));
+    params.extend(
+        window
+            .min_score
+            .map(|score| ("min_score", score.to_string())),
+    );
     params
 }
 
@@ -52,7 +58,7 @@ fn changes_here(
     args: &ChangesArgs,
     runtime: &Runtime,
 ) -> anyhow::Result<ChangeReport> {
-    let query = changes_query(args)?;
+    let query = changes_query(&args.window)?;
     let store = open_store(config, data_dir)?;
     let analyst = analyst(config, store.data_dir())?;
     let limits = store.config().sql;
@@ -63,7 +69,7 @@ fn changes_here(
     Ok(report)
 }
 
-fn changes_query(args: &ChangesArgs) -> Result<ChangesQuery, UsageError> {
+fn changes_query(args: &WindowArgs) -> Result<ChangesQuery, UsageError> {
     let window =
         parse_duration(&args.since).map_err(|err| UsageError(format!("--since: {err}")))?;
     let at = args
@@ -117,5 +123,106 @@ fn load_miner_state(data_dir: &Path) -> anyhow::Result<Option<MinerState>> {
         })?)),
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(err) => Err(err).with_context(|| format!("reading {}", path.display())),
+    }
+}
+
+/// `faultline incidents [ID] [--timeline]`: recent incidents, one incident, or its timeline.
+pub fn incidents(
+    config: &Config,
+    data_dir: PathBuf,
+    args: &IncidentsArgs,
+    runtime: &Runtime,
+) -> anyhow::Result<()> {
+    match Remote::from_args(&args.remote)? {
+        Some(remote) => incidents_remote(&remote, args, runtime),
+        None => incidents_here(config, data_dir, args, runtime),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct IncidentList {
+    incidents: Vec<Incident>,
+}
+
+#[derive(serde::Deserialize)]
+struct Timeline {
+    entries: Vec<TimelineEntry>,
+}
+
+fn incidents_remote(
+    remote: &Remote,
+    args: &IncidentsArgs,
+    runtime: &Runtime,
+) -> anyhow::Result<()> {
+    let Some(id) = &args.id else {
+        let list: IncidentList = remote.get(runtime, "/v1/incidents", &[])?;
+        return print_incidents(&list.incidents, args.json);
+    };
+    if args.timeline {
+        let timeline: Timeline =
+            remote.get(runtime, &format!("/v1/incidents/{id}/timeline"), &[])?;
+        return print_timeline(&timeline.entries, args.json);
+    }
+    let incident: Incident = remote.get(runtime, &format!("/v1/incidents/{id}"), &[])?;
+    print_incident(&incident, args.json)
+}
+
+/// Without a server, the incidents are those of `changes` over the window.
+fn incidents_here(
+    config: &Config,
+    data_dir: PathBuf,
+    args: &IncidentsArgs,
+    runtime: &Runtime,
+) -> anyhow::Result<()> {
+    let query = changes_query(&args.window)?;
+    let store = open_store(config, data_dir)?;
+    let analyst = analyst(config, store.data_dir())?;
+    let limits = store.config().sql;
+    let report = runtime
+        .block_on(analyst.changes(&store, &query, limits))
+        .map_err(|err| anyhow::anyhow!("{err}"))?;
+    let Some(id) = &args.id else {
+        store.close()?;
+        return print_incidents(&report.incidents, args.json);
+    };
+    let Some(incident) = report.incidents.iter().find(|incident| &incident.id == id) else {
+        store.close()?;
+        return Err(UsageError(format!(
+            "no incident {id:?} in the window; `faultline incidents` lists them (add --at or --since for another window)"
+        ))
+        .into());
+    };
+    if args.timeline {
+        let entries = runtime
+            .block_on(faultline_api::incidents::timeline(&store, incident, limits))
+            .map_err(|err| anyhow::anyhow!("{err}"))?;
+        store.close()?;
+        return print_timeline(&entries, args.json);
+    }
+    store.close()?;
+    print_incident(incident, args.json)
+}
+
+fn print_incidents(incidents: &[Incident], json: bool) -> anyhow::Result<()> {
+    if json {
+        print_json(&incidents)
+    } else {
+        write_stdout(report::render_list(incidents).as_bytes())
+    }
+}
+
+fn print_incident(incident: &Incident, json: bool) -> anyhow::Result<()> {
+    if json {
+        print_json(incident)
+    } else {
+        write_stdout(report::render_one(incident, Timestamp::now()).as_bytes())
+    }
+}
+
+fn print_timeline(entries: &[TimelineEntry], json: bool) -> anyhow::Result<()> {
+    if json {
+        print_json(&entries)
+    } else {
+        write_stdout(report::render_timeline(entries).as_bytes())
     }
 }

@@ -36,6 +36,8 @@ pub enum Command {
     Demo(DemoArgs),
     /// What changed: the engine's ranked incidents of the last window (default 30 minutes).
     Changes(ChangesArgs),
+    /// Recent incidents; one incident by id; or its timeline (--timeline).
+    Incidents(IncidentsArgs),
     /// Full-text search over messages, error types, stacks, templates, services and hosts.
     Search(SearchArgs),
     /// What the store holds: events, partitions, bytes, time range.
@@ -206,6 +208,35 @@ pub struct DemoArgs {
 
 #[derive(Debug, Args)]
 pub struct ChangesArgs {
+    #[command(flatten)]
+    pub window: WindowArgs,
+    /// Print the report as JSON (schemas/incident.schema.json)
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct IncidentsArgs {
+    /// One incident (e.g. inc-c464094ae161); without it, the list
+    pub id: Option<String>,
+    /// The incident's findings, reports, alerts and deploys in time order, with sample events
+    #[arg(long, requires = "id")]
+    pub timeline: bool,
+    /// Without --server: the window whose incidents are listed
+    #[command(flatten)]
+    pub window: WindowArgs,
+    /// Print JSON
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+}
+
+/// The window a question is about.
+#[derive(Debug, Args)]
+pub struct WindowArgs {
     /// Length of the window that is compared with its baseline (e.g. 30m, 2h)
     #[arg(long, default_value = "30m", value_name = "DURATION")]
     pub since: String,
@@ -219,11 +250,6 @@ pub struct ChangesArgs {
     /// Only incidents scoring at least this
     #[arg(long, value_name = "SCORE")]
     pub min_score: Option<f64>,
-    /// Print the report as JSON (schemas/incident.schema.json)
-    #[arg(long)]
-    pub json: bool,
-    #[command(flatten)]
-    pub remote: RemoteArgs,
 }
 
 #[derive(Debug, Args)]

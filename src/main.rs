@@ -72,6 +72,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Sql(args) => query::sql(&config, data_dir, &args, &runtime),
         Command::Demo(args) => demo::run(&args, cli.data_dir.as_deref(), &runtime),
         Command::Changes(args) => ask::changes(&config, data_dir, &args, &runtime),
+        Command::Incidents(args) => ask::incidents(&config, data_dir, &args, &runtime),
         Command::Search(args) => query::search(&config, data_dir, &args, &runtime),
         Command::Stats(args) => query::stats(&config, data_dir, &args, &runtime),
         Command::Patterns(args) => patterns::run(&args),

@@ -32,6 +32,59 @@ pub fn render(report: &ChangeReport) -> String {
     text
 }
 
+/// One incident, as a block of the report.
+pub fn render_one(incident: &Incident, now: Timestamp) -> String {
+    let mut text = String::new();
+    render_incident(&mut text, 1, incident, now);
+    text
+}
+
+/// One line per incident: id, root, onset, score, reports.
+pub fn render_list(incidents: &[Incident]) -> String {
+    if incidents.is_empty() {
+        return "no incidents\n".into();
+    }
+    let mut text = String::new();
+    for incident in incidents {
+        let reports: u64 = incident.reports.iter().map(|group| group.reports).sum();
+        let _ = writeln!(
+            text,
+            "{}  {:<13} {:<16} started {}  score {:>6.1}  {} reports",
+            incident.id,
+            incident.root_cause.layer.as_str(),
+            incident.root_cause.service.as_deref().unwrap_or("-"),
+            clock(incident.onset),
+            incident.score,
+            reports
+        );
+    }
+    text
+}
+
+/// A timeline, oldest first.
+pub fn render_timeline(entries: &[faultline_api::incidents::TimelineEntry]) -> String {
+    let mut text = String::new();
+    for entry in entries {
+        let _ = writeln!(
+            text,
+            "{}  {:<8} {:<13} {}",
+            clock(entry.ts),
+            entry.kind,
+            entry.layer.as_deref().unwrap_or(""),
+            shorten(&entry.summary, 110)
+        );
+        for sample in &entry.samples {
+            let _ = writeln!(
+                text,
+                "           e.g. {} {}",
+                sample.id,
+                shorten(&sample.message, 90)
+            );
+        }
+    }
+    text
+}
+
 fn render_incident(text: &mut String, rank: usize, incident: &Incident, now: Timestamp) {
     let root = &incident.root_cause;
     let service = root

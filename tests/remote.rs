@@ -82,6 +82,8 @@ fn the_cli_asks_a_server_and_gets_what_the_data_directory_says() {
         local["incidents"][0]["root_cause"]["layer"], "database",
         "{local:#}"
     );
+    let here = json(&faultline(&data, &["incidents", "--at", AT, "--json"]));
+    assert_eq!(here[0]["id"], local["incidents"][0]["id"]);
 
     let (_serve, url) = serve(&data, dir.path());
     let token = TOKEN.strip_prefix("read:").unwrap();
@@ -92,6 +94,26 @@ fn the_cli_asks_a_server_and_gets_what_the_data_directory_says() {
     };
     let answered = json(&remote(&["changes", "--at", AT, "--json"]));
     assert_eq!(answered["incidents"], local["incidents"]);
+
+    let id = local["incidents"][0]["id"].as_str().unwrap();
+    let listed = json(&remote(&["incidents", "--json"]));
+    assert!(
+        listed.as_array().unwrap().iter().any(|i| i["id"] == id),
+        "{listed:#}"
+    );
+    let timeline = json(&remote(&["incidents", id, "--timeline", "--json"]));
+    let kinds: Vec<&str> = timeline
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    for kind in ["deploy", "finding", "alert", "reports"] {
+        assert!(
+            kinds.contains(&kind),
+            "{kind} missing from the timeline: {kinds:?}"
+        );
+    }
 
     let hits = json(&remote(&[
         "search",

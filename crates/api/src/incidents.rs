@@ -72,12 +72,12 @@ impl Registry {
 }
 
 /// One moment of an incident.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct TimelineEntry {
     #[schema(value_type = String, format = DateTime)]
     pub ts: Timestamp,
     /// `finding`, `reports`, `alert` or `deploy`.
-    pub kind: &'static str,
+    pub kind: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub layer: Option<String>,
     pub summary: String,
@@ -157,7 +157,7 @@ pub async fn timeline(
 fn entry(ts: Timestamp, kind: &'static str, layer: Option<&str>, summary: String) -> TimelineEntry {
     TimelineEntry {
         ts,
-        kind,
+        kind: kind.to_string(),
         layer: layer.map(str::to_string),
         summary,
         samples: Vec::new(),
