@@ -37,7 +37,7 @@ struct DemoAnswer<'a> {
     report: &'a ChangeReport,
 }
 
-pub fn run(args: &DemoArgs, data_dir: Option<&Path>, runtime: &Runtime) -> anyhow::Result<()> {
+pub fn run(args: &DemoArgs, kept_data_dir: Option<&Path>, runtime: &Runtime) -> anyhow::Result<()> {
     if args.list {
         for spec in faultline_scenario::catalog() {
             println!("{:<16} {}", spec.name, spec.description);
@@ -48,7 +48,7 @@ pub fn run(args: &DemoArgs, data_dir: Option<&Path>, runtime: &Runtime) -> anyho
     let workdir = tempfile::Builder::new()
         .prefix("faultline-demo-")
         .tempdir()?;
-    let data_dir = data_dir.map_or_else(|| workdir.path().join("data"), Path::to_path_buf);
+    let data_dir = kept_data_dir.map_or_else(|| workdir.path().join("data"), Path::to_path_buf);
     let sim = runtime.block_on(faultline_sim::start(sim_config(args)))?;
     let config = demo_config(&sim, workdir.path())?;
     let listener = runtime.block_on(bind_api())?;
@@ -75,7 +75,7 @@ pub fn run(args: &DemoArgs, data_dir: Option<&Path>, runtime: &Runtime) -> anyho
     print_answer(&answer, args.json)?;
     if !args.once {
         if !args.json {
-            eprintln!("{}", try_next(&api, &data_dir));
+            eprintln!("{}", try_next(&api, kept_data_dir));
         }
         runtime.block_on(wait_for_stop_signal())?;
     }
@@ -170,18 +170,22 @@ fn print_answer(answer: &DemoAnswer<'_>, json: bool) -> anyhow::Result<()> {
     write_stdout(text.as_bytes())
 }
 
-fn try_next(api: &str, data_dir: &Path) -> String {
-    let dir = data_dir.display();
-    format!(
+fn try_next(api: &str, kept: Option<&Path>) -> String {
+    let mut text = format!(
         "faultline keeps serving until Ctrl-C. Try, in another terminal:\n\
+         \x20 faultline changes --server {api}\n\
+         \x20 faultline incidents --server {api}          (then: incidents ID --timeline --server …)\n\
+         \x20 faultline search \"too many clients\" --server {api}\n\
          \x20 curl -s '{api}/v1/changes?since=30m' | head -c 600\n\
-         \x20 curl -s '{api}/v1/search?q=connection&limit=3'\n\
          \x20 curl -s -XPOST {api}/v1/sql -d '{{\"query\": \"SELECT layer, count(*) FROM events GROUP BY layer\"}}'\n\
-         \x20 curl -s {api}/metrics | grep faultline_\n\
-         After Ctrl-C, on the data directory it leaves:\n\
-         \x20 faultline --data-dir {dir} changes --since 30m --at <time of the report>\n\
-         \x20 faultline --data-dir {dir} search \"connection refused\" --limit 5\n\
-         \x20 faultline --data-dir {dir} sql --file queries/errors_per_layer_per_minute.sql\n\
-         (The data directory is deleted on exit unless you gave --data-dir.)"
-    )
+         \x20 curl -s {api}/metrics | grep faultline_\n"
+    );
+    match kept {
+        Some(dir) => text.push_str(&format!(
+            "The data stays in {} (faultline --data-dir … changes --at TIME works on it after Ctrl-C).",
+            dir.display()
+        )),
+        None => text.push_str("The data lives in a temporary directory, deleted on exit (--data-dir keeps it)."),
+    }
+    text
 }
