@@ -35,6 +35,10 @@ pub struct SimServeArgs {
     /// Traffic volume (1.0 = about 60k–120k events a day)
     #[arg(long, default_value_t = 1.0)]
     pub scale: f64,
+    /// Keep serving normal life as the wall clock passes (12 h of it) instead of a fixed set
+    /// of items that ends at the start
+    #[arg(long)]
+    pub live: bool,
     /// The URL the connectors reach the simulator at, when it is not the listen address
     /// (e.g. http://sim:8080 between containers)
     #[arg(long, value_name = "URL")]
@@ -75,6 +79,7 @@ async fn serve(args: &SimServeArgs) -> anyhow::Result<()> {
     config.history = args.history;
     config.scale = args.scale;
     config.public_url = args.public_url.clone();
+    config.live = args.live;
     let sim = faultline_sim::start(config).await?;
     let temp;
     let secrets_dir = match &args.secrets_dir {

@@ -6,6 +6,9 @@ use std::time::Duration;
 use faultline_model::Timestamp;
 use serde::Serialize;
 
+/// How long a live simulator keeps producing normal life after its start.
+pub const LIVE_HORIZON: Duration = Duration::from_secs(12 * 3600);
+
 /// One simulator run: which scenario, how much of it, where, and how unreliable.
 #[derive(Debug, Clone)]
 pub struct SimConfig {
@@ -21,6 +24,10 @@ pub struct SimConfig {
     pub history: Duration,
     /// Traffic volume (1.0 = the scenario's default).
     pub scale: f64,
+    /// After the scenario's "now", keep serving normal life as the wall clock passes (a quiet
+    /// continuation of the same stack, [`LIVE_HORIZON`] long). Off by default: then the set of
+    /// items is fixed once everything up to the start is served, which completeness checks need.
+    pub live: bool,
     /// The URL clients reach the simulator at (e.g. `http://sim:8080` in docker-compose);
     /// `None` is `http://` + the bound address.
     pub public_url: Option<String>,
@@ -41,6 +48,7 @@ impl SimConfig {
             history: Duration::from_secs(24 * 3600),
             scale: 1.0,
             public_url: None,
+            live: false,
             client_timeout: Duration::from_secs(5),
         }
     }

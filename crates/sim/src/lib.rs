@@ -23,7 +23,7 @@ mod sources_toml;
 mod tokens;
 mod vendors;
 
-pub use config::{SimConfig, SimError, Vendor};
+pub use config::{LIVE_HORIZON, SimConfig, SimError, Vendor};
 pub use faults::FaultKind;
 pub use ledger::{Served, VendorServed};
 pub use server::{RunningSim, start};

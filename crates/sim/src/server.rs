@@ -16,7 +16,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::catalog::Catalog;
-use crate::config::{SimConfig, SimError, Vendor};
+use crate::config::{LIVE_HORIZON, SimConfig, SimError, Vendor};
 use crate::faults::Faults;
 use crate::gate;
 use crate::ledger::{Ledger, Served};
@@ -62,6 +62,32 @@ pub struct RunningSim {
     task: Option<JoinHandle<()>>,
 }
 
+/// Normal life after `start`: a quiet day of the same stack (another seed, so that no vendor
+/// id repeats one of the scenario's), of which only what follows `start` is kept.
+fn live_continuation(config: &SimConfig, start: Timestamp) -> Vec<faultline_model::Event> {
+    let horizon = i64::try_from(LIVE_HORIZON.as_micros()).unwrap_or(i64::MAX);
+    let options = GenOptions {
+        now: start.plus_micros(horizon),
+        history: LIVE_HORIZON,
+        scale: config.scale,
+    };
+    faultline_scenario::generate(
+        "quiet",
+        config.seed.wrapping_add(LIVE_SEED_OFFSET),
+        &options,
+    )
+    .map(|day| {
+        day.events
+            .into_iter()
+            .filter(|event| event.ts > start)
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+/// Keeps the live continuation's random ids apart from the scenario's.
+const LIVE_SEED_OFFSET: u64 = 0x9e37_79b9_7f4a_7c15;
+
 /// Generates the scenario, binds `config.listen` and serves every vendor on it.
 pub async fn start(config: SimConfig) -> Result<RunningSim, SimError> {
     if !(0.0..=0.5).contains(&config.faults) {
@@ -76,8 +102,13 @@ pub async fn start(config: SimConfig) -> Result<RunningSim, SimError> {
         history: config.history,
         scale: config.scale,
     };
-    let generated = faultline_scenario::generate(&config.scenario, config.seed, &options)
+    let mut generated = faultline_scenario::generate(&config.scenario, config.seed, &options)
         .map_err(|unknown| SimError::UnknownScenario(unknown.name))?;
+    if config.live {
+        generated
+            .events
+            .extend(live_continuation(&config, scenario_now));
+    }
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|source| SimError::Listen {
