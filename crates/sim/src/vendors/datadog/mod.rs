@@ -260,14 +260,7 @@ async fn spans_search(State(sim): State<Arc<Sim>>, bytes: Bytes) -> Response {
         "spans",
         sim.now(),
     ) {
-        Ok(search) => cursor_page(
-            &sim,
-            &sim.catalog.datadog.spans,
-            search,
-            "spans",
-            "/api/v2/spans/events",
-            spans_meta(),
-        ),
+        Ok(search) => spans_page(&sim, search),
         Err(response) => response,
     }
 }
@@ -275,16 +268,20 @@ async fn spans_search(State(sim): State<Arc<Sim>>, bytes: Bytes) -> Response {
 async fn spans_list(State(sim): State<Arc<Sim>>, Query(params): Query<Params>) -> Response {
     let (filter, sort, page) = query_parts(&params);
     match read_search(&filter, sort.as_deref(), &page, "spans", sim.now()) {
-        Ok(search) => cursor_page(
-            &sim,
-            &sim.catalog.datadog.spans,
-            search,
-            "spans",
-            "/api/v2/spans/events",
-            spans_meta(),
-        ),
+        Ok(search) => spans_page(&sim, search),
         Err(response) => response,
     }
+}
+
+fn spans_page(sim: &Sim, search: Search) -> Response {
+    cursor_page(
+        sim,
+        &sim.catalog.datadog.spans,
+        search,
+        "spans",
+        "/api/v2/spans/events",
+        spans_meta(),
+    )
 }
 
 async fn events_list(State(sim): State<Arc<Sim>>, Query(params): Query<Params>) -> Response {
